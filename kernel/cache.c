@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Object caches: creation and destruction, allocation and free, and the
+ * queries.  Small objects are served by a Linux kmem_cache, which packs
+ * them better than we could; larger ones by virtual-memory-backed slabs
+ * with per-CPU magazines (slab.c, magazine.c), which need no contiguous
+ * pages.  Every exported function is documented in <spl_kmem/cache.h>.
+ */
+#include <linux/err.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/prefetch.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "skc.h"
+
+LIST_HEAD(skc_caches);
+DECLARE_RWSEM(skc_caches_sem);
+
+static int skc_check_args(const char *name, size_t size, size_t align,
+			  unsigned int flags)
+{
+	size_t len = strnlen(name, SPLKMEM_NAME_MAX);
+
+	if (len == 0 || len >= SPLKMEM_NAME_MAX)
+		return -EINVAL;
+	if (size == 0 || size > U32_MAX / 2)
+		return -EINVAL;
+	if (align && (!is_power_of_2(align) || align < SPLKMEM_MIN_ALIGN ||
+		      align > PAGE_SIZE))
+		return -EINVAL;
+	if (flags & ~SPLKMEM_KMC_PUBLIC)
+		return -EINVAL;
+	if ((flags & SPLKMEM_KMC_KVMEM) && (flags & SPLKMEM_KMC_SLAB))
+		return -EINVAL;
+	return 0;
+}
+
+static struct splkmem_cache *skc_find_locked(const char *name)
+{
+	struct splkmem_cache *c;
+
+	list_for_each_entry(c, &skc_caches, link)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static int skc_linux_cache_create(struct splkmem_cache *c)
+{
+	slab_flags_t sflags = 0;
+
+	if (c->flags & SPLKMEM_KMC_RECLAIMABLE)
+		sflags |= SLAB_RECLAIM_ACCOUNT;
+	/* The whole object may be copied to or from user space. */
+	c->linux_cache = kmem_cache_create_usercopy(c->name, c->obj_size,
+						    c->obj_align, sflags, 0,
+						    c->obj_size, NULL);
+	return c->linux_cache ? 0 : -ENOMEM;
+}
+
+static void skc_free(struct splkmem_cache *c)
+{
+	skc_mag_destroy(c);
+	if (c->linux_cache)
+		kmem_cache_destroy(c->linux_cache);
+	percpu_counter_destroy(&c->linux_objs);
+	kfree(c);
+}
+
+struct splkmem_cache *splkmem_cache_create(const char *name, size_t size,
+					   size_t align, splkmem_ctor_t ctor,
+					   splkmem_dtor_t dtor, void *priv,
+					   unsigned int flags)
+{
+	struct splkmem_cache *c;
+	int rc;
+
+	might_sleep();
+	rc = skc_check_args(name, size, align, flags);
+	if (rc)
+		return ERR_PTR(rc);
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	rc = percpu_counter_init(&c->linux_objs, 0, GFP_KERNEL);
+	if (rc) {
+		kfree(c);
+		return ERR_PTR(rc);
+	}
+
+	strscpy(c->name, name, sizeof(c->name));
+	c->ctor = ctor;
+	c->dtor = dtor;
+	c->priv = priv;
+	c->obj_size = size;
+	c->obj_align = align ? align : SPLKMEM_MIN_ALIGN;
+	spin_lock_init(&c->lock);
+	INIT_LIST_HEAD(&c->empty);
+	INIT_LIST_HEAD(&c->partial);
+	INIT_LIST_HEAD(&c->full);
+	c->emergency = RB_ROOT;
+	skc_grow_setup(c);
+
+	c->flags = flags;
+	if (!(flags & (SPLKMEM_KMC_KVMEM | SPLKMEM_KMC_SLAB))) {
+		unsigned int limit = READ_ONCE(skc_slab_limit);
+
+		c->flags |= limit && size <= limit ? SPLKMEM_KMC_SLAB :
+						     SPLKMEM_KMC_KVMEM;
+	}
+
+	if (skc_is_slab(c)) {
+		rc = skc_linux_cache_create(c);
+	} else {
+		rc = skc_slab_layout(c);
+		if (!rc)
+			rc = skc_mag_create(c);
+	}
+	if (rc)
+		goto fail;
+
+	down_write(&skc_caches_sem);
+	if (skc_find_locked(name)) {
+		up_write(&skc_caches_sem);
+		rc = -EEXIST;
+		goto fail;
+	}
+	list_add_tail(&c->link, &skc_caches);
+	up_write(&skc_caches_sem);
+	return c;
+
+fail:
+	skc_free(c);
+	return ERR_PTR(rc);
+}
+EXPORT_SYMBOL(splkmem_cache_create);
+
+void splkmem_cache_destroy(struct splkmem_cache *c)
+{
+	unsigned long flags;
+	bool leaked;
+
+	might_sleep();
+	down_write(&skc_caches_sem);
+	list_del(&c->link);
+	up_write(&skc_caches_sem);
+
+	set_bit(SKC_DESTROYING, &c->state);
+	skc_grow_cancel(c);
+	skc_mag_destroy(c);
+	if (!skc_is_slab(c))
+		skc_slab_reclaim(c, 0, ULONG_MAX);
+
+	spin_lock_irqsave(&c->lock, flags);
+	leaked = c->slab_total || c->obj_emergency ||
+		 percpu_counter_sum(&c->linux_objs);
+	spin_unlock_irqrestore(&c->lock, flags);
+
+	/* Freeing memory a caller still uses would be worse than leaking. */
+	if (leaked) {
+		pr_err("cache %s destroyed with %llu objects in use: leaking it\n",
+		       c->name, c->obj_alloc + percpu_counter_sum(&c->linux_objs));
+		return;
+	}
+	skc_free(c);
+}
+EXPORT_SYMBOL(splkmem_cache_destroy);
+
+/* Give an object back without running the destructor. */
+static void skc_release(struct splkmem_cache *c, void *obj)
+{
+	struct skc_obj_hdr *hdr;
+
+	if (skc_is_slab(c)) {
+		kmem_cache_free(c->linux_cache, obj);
+		percpu_counter_dec(&c->linux_objs);
+		return;
+	}
+
+	/* Slab objects are vmalloc addresses; emergency objects never are. */
+	if (!is_vmalloc_addr(obj)) {
+		if (!skc_emergency_free(c, obj))
+			WARN_ONCE(1, "spl_kmem: %s: freeing %p, not from this cache\n",
+				  c->name, obj);
+		return;
+	}
+
+	if (!(c->flags & SPLKMEM_KMC_NODEBUG)) {
+		hdr = skc_hdr(c, obj);
+		if (WARN_ONCE(hdr->magic != SKC_OBJ_MAGIC ||
+			      hdr->slab->cache != c,
+			      "spl_kmem: %s: freeing %p, not from this cache\n",
+			      c->name, obj))
+			return;
+	}
+	skc_mag_free(c, obj);
+}
+
+void *splkmem_cache_alloc(struct splkmem_cache *c, int kmflags)
+{
+	void *obj;
+
+	if (skc_is_slab(c)) {
+		gfp_t gfp = skc_gfp(kmflags);
+
+		/* KM_SLEEP never fails: retry rather than return NULL. */
+		do {
+			obj = kmem_cache_alloc(c->linux_cache, gfp);
+		} while (!obj && !(kmflags & SPLKMEM_KM_NOSLEEP));
+		if (!obj)
+			return NULL;
+		percpu_counter_inc(&c->linux_objs);
+	} else {
+		obj = skc_mag_alloc(c, kmflags);
+		if (!obj)
+			return NULL;
+	}
+
+	if (c->ctor && c->ctor(obj, c->priv, kmflags)) {
+		skc_release(c, obj);
+		return NULL;
+	}
+	if (!c->ctor)
+		prefetchw(obj);
+	return obj;
+}
+EXPORT_SYMBOL(splkmem_cache_alloc);
+
+void splkmem_cache_free(struct splkmem_cache *c, void *obj)
+{
+	if (c->dtor)
+		c->dtor(obj, c->priv);
+	skc_release(c, obj);
+}
+EXPORT_SYMBOL(splkmem_cache_free);
+
+u64 splkmem_cache_inuse(struct splkmem_cache *c)
+{
+	if (skc_is_slab(c))
+		return percpu_counter_sum_positive(&c->linux_objs);
+	return READ_ONCE(c->obj_total);
+}
+EXPORT_SYMBOL(splkmem_cache_inuse);
+
+u64 splkmem_cache_entry_size(struct splkmem_cache *c)
+{
+	return c->obj_size;
+}
+EXPORT_SYMBOL(splkmem_cache_entry_size);
+
+const char *splkmem_cache_name(struct splkmem_cache *c)
+{
+	return c->name;
+}
+EXPORT_SYMBOL(splkmem_cache_name);
+
+int splkmem_cache_set_magazine(struct splkmem_cache *c, unsigned int size)
+{
+	might_sleep();
+	if (skc_is_slab(c))
+		return -EOPNOTSUPP;
+	if (size == 1 || size > SKC_MAG_MAX)
+		return -EINVAL;
+	return skc_mag_resize(c, size);
+}
+EXPORT_SYMBOL(splkmem_cache_set_magazine);
+
+void splkmem_cache_inject_grow_delay(struct splkmem_cache *c,
+				     unsigned int msecs)
+{
+	WRITE_ONCE(c->grow_delay_ms, msecs);
+}
+EXPORT_SYMBOL(splkmem_cache_inject_grow_delay);
+
+void splkmem_cache_get_stats(struct splkmem_cache *c,
+			     struct splkmem_cache_stats *st)
+{
+	unsigned long flags;
+
+	memset(st, 0, sizeof(*st));
+	st->flags = c->flags;
+	st->obj_size = c->obj_size;
+	st->obj_align = c->obj_align;
+	if (skc_is_slab(c)) {
+		st->linux_objs = percpu_counter_sum_positive(&c->linux_objs);
+		st->reap = READ_ONCE(c->reap);
+		return;
+	}
+
+	st->mag_objs = skc_mag_objs(c);
+	spin_lock_irqsave(&c->lock, flags);
+	st->slab_size = c->slab_size;
+	st->slab_objs = c->slab_objs;
+	st->mag_size = c->mag_size;
+	st->mag_refill = c->mag_refill;
+	st->slab_total = c->slab_total;
+	st->slab_alloc = c->slab_alloc;
+	st->slab_max = c->slab_max;
+	st->obj_total = c->obj_total;
+	st->obj_alloc = c->obj_alloc;
+	st->obj_max = c->obj_max;
+	st->obj_emergency = c->obj_emergency;
+	st->obj_emergency_max = c->obj_emergency_max;
+	st->obj_deadlock = c->obj_deadlock;
+	st->slab_create = c->slab_create;
+	st->slab_destroy = c->slab_destroy;
+	st->slab_fail = c->slab_fail;
+	st->grow = c->grow;
+	st->reap = c->reap;
+	st->bytes = c->slab_total * c->slab_size + skc_emergency_bytes(c);
+	spin_unlock_irqrestore(&c->lock, flags);
+}
+EXPORT_SYMBOL(splkmem_cache_get_stats);

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Asynchronous slab growth.
+ *
+ * A new slab is vmalloc'ed by a worker, never by the allocating thread:
+ * vmalloc has not always honoured GFP flags for its page tables, so an
+ * allocation made deep in the I/O path could recurse into writeback and
+ * deadlock (openzfs/zfs#922).  The allocating thread waits a little for the
+ * worker; if the worker is late, the growth is declared deadlocked and the
+ * thread is served an emergency object until the growth completes.
+ *
+ * The workqueue is WQ_MEM_RECLAIM, so it has a rescuer thread and makes
+ * progress even when no new worker can be forked under memory pressure.
+ * The worker allocates under memalloc_nofs (or noio for KM_PUSHPAGE
+ * waiters) so that its own reclaim cannot re-enter the I/O path.
+ *
+ * Lost wake-ups (openzfs/zfs#9989) are ruled out by clearing GROWING under
+ * the cache lock before waking, and waking on failure too.
+ */
+#include <linux/delay.h>
+#include <linux/kernel.h>
+#include <linux/sched/mm.h>
+#include <linux/workqueue.h>
+
+#include "skc.h"
+
+/* How long an allocation waits for a growth before calling it deadlocked. */
+#define SKC_GROW_PATIENCE	(HZ / 10)
+
+static struct workqueue_struct *skc_grow_wq;
+
+gfp_t skc_gfp(int kmflags)
+{
+	if (kmflags & SPLKMEM_KM_NOSLEEP)
+		return GFP_ATOMIC | __GFP_NOWARN;
+	if (kmflags & SPLKMEM_KM_PUSHPAGE)
+		return GFP_NOIO;
+	return GFP_KERNEL;
+}
+
+static void skc_grow_workfn(struct work_struct *work)
+{
+	struct splkmem_cache *c = container_of(work, struct splkmem_cache,
+					       grow_work);
+	unsigned int delay = READ_ONCE(c->grow_delay_ms);
+	struct skc_slab *slab;
+	unsigned long flags;
+	unsigned int scope;
+	bool noio;
+
+	if (delay)
+		msleep(delay);
+
+	noio = test_bit(SKC_GROW_NOIO, &c->state);
+	scope = noio ? memalloc_noio_save() : memalloc_nofs_save();
+	slab = skc_slab_create(c);
+	if (noio)
+		memalloc_noio_restore(scope);
+	else
+		memalloc_nofs_restore(scope);
+
+	spin_lock_irqsave(&c->lock, flags);
+	if (slab) {
+		skc_slab_add(c, slab);
+		c->grow++;
+	} else {
+		c->slab_fail++;
+	}
+	clear_bit(SKC_GROW_NOIO, &c->state);
+	clear_bit(SKC_DEADLOCKED, &c->state);
+	clear_bit(SKC_GROWING, &c->state);
+	spin_unlock_irqrestore(&c->lock, flags);
+
+	wake_up_all(&c->grow_wq);
+}
+
+/* Start a growth unless one is under way.  Any context. */
+static void skc_grow_kick(struct splkmem_cache *c, int kmflags)
+{
+	if (kmflags & SPLKMEM_KM_PUSHPAGE)
+		set_bit(SKC_GROW_NOIO, &c->state);
+	if (!test_and_set_bit(SKC_GROWING, &c->state))
+		queue_work(skc_grow_wq, &c->grow_work);
+}
+
+static bool skc_has_free(struct splkmem_cache *c)
+{
+	return !list_empty(&c->partial) || !list_empty(&c->empty);
+}
+
+/**
+ * skc_grow - called when every slab of a cache is full
+ * @c: the cache
+ * @kmflags: the allocation's SPLKMEM_KM_* flags
+ *
+ * Return: an emergency object for the caller, or NULL to retry the
+ * magazine (a slab was added) or, for KM_NOSLEEP, to fail.
+ */
+void *skc_grow(struct splkmem_cache *c, int kmflags)
+{
+	unsigned long flags;
+	void *obj;
+	long left;
+
+	skc_grow_kick(c, kmflags);
+	if (kmflags & SPLKMEM_KM_NOSLEEP)
+		return skc_emergency_alloc(c, kmflags);
+
+	might_sleep();
+	if (!test_bit(SKC_DEADLOCKED, &c->state)) {
+		left = wait_event_timeout(c->grow_wq,
+					  !test_bit(SKC_GROWING, &c->state),
+					  SKC_GROW_PATIENCE);
+		if (left)
+			return NULL;
+
+		spin_lock_irqsave(&c->lock, flags);
+		if (test_bit(SKC_GROWING, &c->state) &&
+		    !test_and_set_bit(SKC_DEADLOCKED, &c->state))
+			c->obj_deadlock++;
+		spin_unlock_irqrestore(&c->lock, flags);
+	}
+
+	/* Deadlocked: a free object may have appeared meanwhile. */
+	spin_lock_irqsave(&c->lock, flags);
+	if (skc_has_free(c) || !test_bit(SKC_DEADLOCKED, &c->state)) {
+		spin_unlock_irqrestore(&c->lock, flags);
+		return NULL;
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+
+	obj = skc_emergency_alloc(c, kmflags);
+	if (!obj)	/* no pages either: wait for the growth and retry */
+		wait_event_timeout(c->grow_wq,
+				   !test_bit(SKC_GROWING, &c->state),
+				   SKC_GROW_PATIENCE);
+	return obj;
+}
+
+static void skc_trim_workfn(struct work_struct *work)
+{
+	struct splkmem_cache *c = container_of(work, struct splkmem_cache,
+					       trim_work);
+
+	skc_slab_reclaim(c, skc_empty_reserve(c), ULONG_MAX);
+}
+
+/* Free the empty slabs beyond the reserve, later.  Any context. */
+void skc_trim_kick(struct splkmem_cache *c)
+{
+	queue_work(skc_grow_wq, &c->trim_work);
+}
+
+void skc_grow_setup(struct splkmem_cache *c)
+{
+	init_waitqueue_head(&c->grow_wq);
+	INIT_WORK(&c->grow_work, skc_grow_workfn);
+	INIT_WORK(&c->trim_work, skc_trim_workfn);
+}
+
+void skc_grow_cancel(struct splkmem_cache *c)
+{
+	cancel_work_sync(&c->grow_work);
+	cancel_work_sync(&c->trim_work);
+}
+
+void skc_grow_set_threads(unsigned int n)
+{
+	if (skc_grow_wq)
+		workqueue_set_max_active(skc_grow_wq, n);
+}
+
+int skc_grow_init(void)
+{
+	skc_grow_wq = alloc_workqueue("spl_kmem_grow",
+				      WQ_UNBOUND | WQ_MEM_RECLAIM | WQ_HIGHPRI,
+				      READ_ONCE(skc_kmem_threads));
+	return skc_grow_wq ? 0 : -ENOMEM;
+}
+
+void skc_grow_fini(void)
+{
+	destroy_workqueue(skc_grow_wq);
+	skc_grow_wq = NULL;
+}

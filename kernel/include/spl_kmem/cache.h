@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * spl_kmem: Solaris-style object caches for Linux kernel modules.
+ *
+ * This is the API that consumer modules build against.  Every symbol is
+ * prefixed "splkmem_" so that spl_kmem.ko and OpenZFS's spl.ko (which
+ * exports spl_kmem_cache_*) can be loaded on one host.
+ */
+#ifndef _SPL_KMEM_CACHE_H
+#define _SPL_KMEM_CACHE_H
+
+#include <linux/types.h>
+
+/* Cache creation flags (splkmem_cache_create() @flags). */
+#define SPLKMEM_KMC_NODEBUG	0x0001	/* skip per-object sanity checks on free */
+#define SPLKMEM_KMC_KVMEM	0x0002	/* force virtual-memory-backed slabs */
+#define SPLKMEM_KMC_SLAB	0x0004	/* force the Linux slab allocator */
+#define SPLKMEM_KMC_RECLAIMABLE	0x0008	/* memory may be reclaimed under pressure */
+#define SPLKMEM_KMC_PUBLIC	0x000f	/* every flag a caller may pass */
+
+/* Allocation flags (splkmem_cache_alloc() @kmflags). */
+#define SPLKMEM_KM_SLEEP	0x0000	/* may sleep; never fails */
+#define SPLKMEM_KM_NOSLEEP	0x0001	/* never sleeps; may fail */
+#define SPLKMEM_KM_PUSHPAGE	0x0004	/* may sleep, but never starts I/O */
+#define SPLKMEM_KM_PUBLIC	0x0005
+
+/* Smallest alignment, and the largest an object may ask for. */
+#define SPLKMEM_MIN_ALIGN	8
+
+/* Longest cache name, including the terminating NUL. */
+#define SPLKMEM_NAME_MAX	32
+
+struct splkmem_cache;
+
+/**
+ * typedef splkmem_ctor_t - object constructor
+ * @obj: the object, not yet handed to the caller
+ * @priv: the cache's private pointer, as given to splkmem_cache_create()
+ * @kmflags: the allocation's SPLKMEM_KM_* flags; honour SPLKMEM_KM_NOSLEEP
+ *
+ * Runs on every allocation.  Return 0, or a negative errno to fail the
+ * allocation (the object goes back to the cache without the destructor).
+ */
+typedef int (*splkmem_ctor_t)(void *obj, void *priv, int kmflags);
+
+/**
+ * typedef splkmem_dtor_t - object destructor
+ * @obj: the object being freed
+ * @priv: the cache's private pointer
+ *
+ * Runs on every free, before the object returns to the cache.
+ */
+typedef void (*splkmem_dtor_t)(void *obj, void *priv);
+
+/**
+ * struct splkmem_cache_stats - a consistent snapshot of one cache
+ *
+ * "Allocated" objects are those handed out of the slabs, and emergency
+ * objects; objects parked in per-CPU magazines count as allocated in
+ * @obj_alloc and are also reported on their own in @mag_objs, so live
+ * objects = @obj_alloc - @mag_objs.
+ * For Linux-slab-backed caches only @linux_objs and the layout fields
+ * apply; the slab/object counters stay zero.
+ *
+ * @flags: SPLKMEM_KMC_* flags in force (KVMEM or SLAB is always set)
+ * @obj_size: object size as requested
+ * @obj_align: object alignment
+ * @slab_size: bytes per slab (0 for Linux-slab-backed caches)
+ * @slab_objs: objects per slab (0 for Linux-slab-backed caches)
+ * @mag_size: per-CPU magazine capacity (0 for Linux-slab-backed caches)
+ * @mag_refill: objects moved per magazine refill or flush
+ * @mag_objs: objects held in the magazines of all CPUs
+ * @slab_total: slabs held by the cache
+ * @slab_alloc: slabs with at least one object allocated
+ * @slab_max: high-water mark of @slab_alloc
+ * @obj_total: objects in all slabs, plus emergency objects
+ * @obj_alloc: objects handed out (live or in magazines), emergency included
+ * @obj_max: high-water mark of @obj_alloc
+ * @obj_emergency: emergency objects outstanding
+ * @obj_emergency_max: high-water mark of @obj_emergency
+ * @obj_deadlock: times a growth was declared deadlocked
+ * @linux_objs: objects allocated from the Linux slab cache
+ * @slab_create: slabs created since the cache was created
+ * @slab_destroy: slabs freed since the cache was created
+ * @slab_fail: slab allocations that failed
+ * @grow: asynchronous growths completed
+ * @reap: reaps of this cache
+ * @bytes: bytes of memory the cache holds (slabs and emergency objects)
+ */
+struct splkmem_cache_stats {
+	u32 flags;
+	u32 obj_size;
+	u32 obj_align;
+	u32 slab_size;
+	u32 slab_objs;
+	u32 mag_size;
+	u32 mag_refill;
+	u64 mag_objs;
+	u64 slab_total;
+	u64 slab_alloc;
+	u64 slab_max;
+	u64 obj_total;
+	u64 obj_alloc;
+	u64 obj_max;
+	u64 obj_emergency;
+	u64 obj_emergency_max;
+	u64 obj_deadlock;
+	u64 linux_objs;
+	u64 slab_create;
+	u64 slab_destroy;
+	u64 slab_fail;
+	u64 grow;
+	u64 reap;
+	u64 bytes;
+};
+
+/**
+ * splkmem_cache_create - create an object cache
+ * @name: cache name, at most SPLKMEM_NAME_MAX - 1 characters; copied
+ * @size: object size in bytes, at least 1
+ * @align: object alignment, 0 for the default (8), else a power of two
+ *         from 8 to PAGE_SIZE
+ * @ctor: constructor run on each allocation, or NULL
+ * @dtor: destructor run on each free, or NULL
+ * @priv: private pointer passed to @ctor and @dtor
+ * @flags: SPLKMEM_KMC_* flags; without KVMEM or SLAB the backing is chosen
+ *         by size: the Linux slab up to the slab_limit tunable, virtual-
+ *         memory-backed slabs above it
+ *
+ * Context: process context; may sleep.
+ * Return: the cache, or an ERR_PTR(): -EINVAL for a bad argument, -ENOMEM.
+ */
+struct splkmem_cache *splkmem_cache_create(const char *name, size_t size,
+					   size_t align, splkmem_ctor_t ctor,
+					   splkmem_dtor_t dtor, void *priv,
+					   unsigned int flags);
+
+/**
+ * splkmem_cache_destroy - destroy a cache and return all its memory
+ * @cache: the cache; every object must have been freed
+ *
+ * Context: process context; may sleep.  No allocation or free on @cache
+ * may run concurrently or later.
+ */
+void splkmem_cache_destroy(struct splkmem_cache *cache);
+
+/**
+ * splkmem_cache_alloc - allocate an object
+ * @cache: the cache
+ * @kmflags: SPLKMEM_KM_SLEEP, SPLKMEM_KM_NOSLEEP or SPLKMEM_KM_PUSHPAGE
+ *
+ * With SPLKMEM_KM_SLEEP or SPLKMEM_KM_PUSHPAGE the call may sleep and
+ * returns NULL only if the constructor fails.  With SPLKMEM_KM_NOSLEEP it
+ * never sleeps; when no object is free it tries an emergency object and
+ * may return NULL.
+ *
+ * Context: any context with SPLKMEM_KM_NOSLEEP, else process context.
+ * Return: an object aligned as the cache requires, or NULL.
+ */
+void *splkmem_cache_alloc(struct splkmem_cache *cache, int kmflags);
+
+/**
+ * splkmem_cache_free - free an object
+ * @cache: the cache it was allocated from
+ * @obj: the object
+ *
+ * The object may be freed on any CPU, not only the one that allocated it.
+ *
+ * Context: any context.
+ */
+void splkmem_cache_free(struct splkmem_cache *cache, void *obj);
+
+/**
+ * splkmem_cache_reap_now - return a cache's idle memory to the system
+ * @cache: the cache
+ *
+ * Flushes the magazines of every CPU back to the slabs and frees every
+ * empty slab.
+ *
+ * Context: process context; may sleep.
+ * Return: bytes returned to the system.
+ */
+size_t splkmem_cache_reap_now(struct splkmem_cache *cache);
+
+/**
+ * splkmem_reap - reap every cache
+ *
+ * Context: process context; may sleep.
+ * Return: bytes returned to the system.
+ */
+size_t splkmem_reap(void);
+
+/**
+ * splkmem_cache_inuse - objects the cache holds
+ * @cache: the cache
+ *
+ * Return: objects in the cache's slabs (free or not) plus emergency
+ * objects; for a Linux-slab-backed cache, objects allocated from it.
+ */
+u64 splkmem_cache_inuse(struct splkmem_cache *cache);
+
+/**
+ * splkmem_cache_entry_size - size of one object
+ * @cache: the cache
+ *
+ * Return: the object size given to splkmem_cache_create().
+ */
+u64 splkmem_cache_entry_size(struct splkmem_cache *cache);
+
+/**
+ * splkmem_cache_get_stats - take a snapshot of a cache's statistics
+ * @cache: the cache
+ * @st: filled in
+ *
+ * Context: any context that may take a spinlock.
+ */
+void splkmem_cache_get_stats(struct splkmem_cache *cache,
+			     struct splkmem_cache_stats *st);
+
+/**
+ * splkmem_cache_name - the name a cache was created with
+ * @cache: the cache
+ *
+ * Return: the name; valid until the cache is destroyed.
+ */
+const char *splkmem_cache_name(struct splkmem_cache *cache);
+
+/**
+ * splkmem_cache_set_magazine - resize a cache's per-CPU magazines
+ * @cache: the cache
+ * @size: 2..256 objects per CPU, or 0 to size them from the object size
+ *
+ * Safe while other CPUs allocate and free from @cache: objects in the old
+ * magazines go back to the slabs.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, -EINVAL for a bad size, -EOPNOTSUPP for a Linux-slab-backed
+ * cache, or -ENOMEM.
+ */
+int splkmem_cache_set_magazine(struct splkmem_cache *cache, unsigned int size);
+
+/**
+ * splkmem_cache_inject_grow_delay - delay every growth of a cache (testing)
+ * @cache: the cache
+ * @msecs: milliseconds each asynchronous growth sleeps before allocating
+ *
+ * For test suites only: makes the growth-deadlock detection path and
+ * emergency objects reachable on demand.  0 turns the delay off.
+ */
+void splkmem_cache_inject_grow_delay(struct splkmem_cache *cache,
+				     unsigned int msecs);
+
+#endif /* _SPL_KMEM_CACHE_H */

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * spl_kmem: the Solaris Porting Layer's kmem cache allocator as a module of
+ * its own.  This file only wires the pieces up.
+ */
+#include <linux/kernel.h>
+#include <linux/module.h>
+
+#include "skc.h"
+
+static int __init spl_kmem_init(void)
+{
+	int rc;
+
+	rc = skc_grow_init();
+	if (rc)
+		return rc;
+	rc = skc_mag_init();
+	if (rc)
+		goto fail_mag;
+	rc = skc_shrinker_init();
+	if (rc)
+		goto fail_shrinker;
+	return 0;
+
+fail_shrinker:
+	skc_mag_fini();
+fail_mag:
+	skc_grow_fini();
+	return rc;
+}
+
+static void __exit spl_kmem_exit(void)
+{
+	/* Consumers hold module references: no cache is left by now. */
+	skc_shrinker_fini();
+	skc_mag_fini();
+	skc_grow_fini();
+}
+
+module_init(spl_kmem_init);
+module_exit(spl_kmem_exit);
+
+MODULE_DESCRIPTION("Solaris-style kmem object caches (SPL kmem cache)");
+MODULE_AUTHOR("spl-kmem developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(SPL_KMEM_VERSION);

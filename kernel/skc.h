@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internal declarations of spl_kmem: shared by the files that make up the
+ * allocator (one per concern) and never seen by consumer modules.
+ *
+ * Memory layout of a virtual-memory-backed ("KVMEM") slab:
+ *
+ *   +-----------------+ <- vmalloc'ed, page aligned
+ *   | struct skc_slab |
+ *   +-----------------+ <- first_off: aligned to obj_align
+ *   | object 0        |
+ *   | skc_obj_hdr     | <- hdr_off bytes after the object
+ *   +-----------------+ <- first_off + stride
+ *   | object 1 ...    |
+ *
+ * The per-object header sits after the object so that a PAGE_SIZE-aligned
+ * object does not pay a whole page of padding for its header.
+ */
+#ifndef _SKC_H
+#define _SKC_H
+
+#include <linux/list.h>
+#include <linux/local_lock.h>
+#include <linux/percpu_counter.h>
+#include <linux/rbtree.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include <spl_kmem/cache.h>
+
+#define SKC_SLAB_MAGIC		0x534c4142u	/* "SLAB" */
+#define SKC_OBJ_MAGIC		0x4f424a53u	/* "OBJS" */
+#define SKC_MAG_MAX		256		/* largest magazine */
+
+/* Bits of splkmem_cache.state. */
+enum {
+	SKC_GROWING,		/* an asynchronous growth is queued or running */
+	SKC_DEADLOCKED,		/* that growth is late: use emergency objects */
+	SKC_GROW_NOIO,		/* a KM_PUSHPAGE caller waits for the growth */
+	SKC_DESTROYING,
+};
+
+struct skc_slab {
+	u32 magic;
+	unsigned int ref;		/* objects handed out */
+	unsigned int objs;
+	void *free;			/* first free object */
+	struct list_head link;		/* on the cache's empty/partial/full list */
+	struct splkmem_cache *cache;
+};
+
+struct skc_obj_hdr {
+	struct skc_slab *slab;
+	void *next_free;
+	u32 magic;
+};
+
+/*
+ * One CPU's magazine.  It lives in per-CPU memory so statistics can read
+ * @avail of every CPU; the object array is swapped when the magazine is
+ * resized.  Everything here is protected by @lock, a local_lock: interrupts
+ * off on ordinary kernels, a per-CPU sleeping lock on PREEMPT_RT.
+ */
+struct skc_cpu {
+	local_lock_t lock;
+	unsigned int avail;
+	unsigned int size;
+	unsigned int refill;
+	void **objs;
+};
+
+/* An emergency object: pages of its own, tracked by address. */
+struct skc_emergency {
+	struct rb_node node;
+	unsigned long addr;
+};
+
+struct splkmem_cache {
+	char name[SPLKMEM_NAME_MAX];
+	unsigned int flags;		/* SPLKMEM_KMC_* */
+	unsigned long state;		/* SKC_* bits */
+	splkmem_ctor_t ctor;
+	splkmem_dtor_t dtor;
+	void *priv;
+	struct list_head link;		/* on skc_caches */
+
+	/* Layout. */
+	u32 obj_size;
+	u32 obj_align;
+	u32 hdr_off;			/* object start to its skc_obj_hdr */
+	u32 stride;			/* object + header, aligned */
+	u32 first_off;			/* slab start to the first object */
+	u32 slab_size;
+	u32 slab_objs;
+
+	/* Linux-slab backing. */
+	struct kmem_cache *linux_cache;
+	struct percpu_counter linux_objs;
+
+	/* Magazines. */
+	struct skc_cpu __percpu *cpu;
+	unsigned int mag_size_req;	/* as set: 0 = automatic */
+	unsigned int mag_size;
+	unsigned int mag_refill;
+
+	/* Slabs: everything below is protected by @lock. */
+	spinlock_t lock;
+	struct list_head empty;
+	struct list_head partial;
+	struct list_head full;
+	unsigned long nr_empty;
+	struct rb_root emergency;
+
+	/* Growth. */
+	wait_queue_head_t grow_wq;
+	struct work_struct grow_work;
+	struct work_struct trim_work;
+	unsigned int grow_delay_ms;	/* testing only */
+
+	/* Statistics, under @lock. */
+	u64 slab_total, slab_alloc, slab_max;
+	u64 obj_total, obj_alloc, obj_max;
+	u64 obj_emergency, obj_emergency_max, obj_deadlock;
+	u64 slab_create, slab_destroy, slab_fail;
+	u64 grow, reap;
+};
+
+static inline bool skc_is_slab(const struct splkmem_cache *c)
+{
+	return c->flags & SPLKMEM_KMC_SLAB;
+}
+
+static inline struct skc_obj_hdr *skc_hdr(const struct splkmem_cache *c,
+					  void *obj)
+{
+	return obj + c->hdr_off;
+}
+
+gfp_t skc_gfp(int kmflags);
+
+/* tunables.c: the module parameters. */
+extern unsigned int skc_magazine_size;
+extern unsigned int skc_obj_per_slab;
+extern unsigned int skc_max_size;
+extern unsigned int skc_slab_limit;
+extern unsigned int skc_kmem_threads;
+
+/* cache.c: the list of caches. */
+extern struct list_head skc_caches;
+extern struct rw_semaphore skc_caches_sem;
+
+/* slab.c */
+int skc_slab_layout(struct splkmem_cache *c);
+struct skc_slab *skc_slab_create(struct splkmem_cache *c);
+void skc_slab_add(struct splkmem_cache *c, struct skc_slab *slab);
+unsigned int skc_slab_take(struct splkmem_cache *c, void **objs,
+			   unsigned int want);
+void skc_slab_put(struct splkmem_cache *c, void **objs, unsigned int n);
+size_t skc_slab_reclaim(struct splkmem_cache *c, unsigned long keep,
+			unsigned long max_pages);
+unsigned long skc_empty_reserve(const struct splkmem_cache *c);
+extern atomic_long_t skc_empty_pages;
+
+/* magazine.c */
+unsigned int skc_mag_auto_size(const struct splkmem_cache *c);
+int skc_mag_create(struct splkmem_cache *c);
+void skc_mag_destroy(struct splkmem_cache *c);
+void *skc_mag_alloc(struct splkmem_cache *c, int kmflags);
+void skc_mag_free(struct splkmem_cache *c, void *obj);
+void skc_mag_drain(struct splkmem_cache *c);
+void skc_mag_drain_all(void);
+unsigned long skc_mag_objs(const struct splkmem_cache *c);
+int skc_mag_init(void);
+void skc_mag_fini(void);
+int skc_mag_resize(struct splkmem_cache *c, unsigned int size);
+
+/* grow.c */
+int skc_grow_init(void);
+void skc_grow_fini(void);
+void *skc_grow(struct splkmem_cache *c, int kmflags);
+void skc_grow_setup(struct splkmem_cache *c);
+void skc_grow_cancel(struct splkmem_cache *c);
+void skc_trim_kick(struct splkmem_cache *c);
+void skc_grow_set_threads(unsigned int n);
+
+/* emergency.c */
+void *skc_emergency_alloc(struct splkmem_cache *c, int kmflags);
+bool skc_emergency_free(struct splkmem_cache *c, void *obj);
+size_t skc_emergency_bytes(const struct splkmem_cache *c);
+
+/* reap.c */
+size_t skc_reap(struct splkmem_cache *c);
+int skc_shrinker_init(void);
+void skc_shrinker_fini(void);
+
+#endif /* _SKC_H */
