@@ -18,6 +18,7 @@
 
 LIST_HEAD(skc_caches);
 DECLARE_RWSEM(skc_caches_sem);
+unsigned long skc_caches_gen;
 
 static int skc_check_args(const char *name, size_t size, size_t align,
 			  unsigned int flags)
@@ -38,7 +39,7 @@ static int skc_check_args(const char *name, size_t size, size_t align,
 	return 0;
 }
 
-static struct splkmem_cache *skc_find_locked(const char *name)
+struct splkmem_cache *skc_find_locked(const char *name)
 {
 	struct splkmem_cache *c;
 
@@ -130,7 +131,9 @@ struct splkmem_cache *splkmem_cache_create(const char *name, size_t size,
 		goto fail;
 	}
 	list_add_tail(&c->link, &skc_caches);
+	skc_caches_gen++;
 	up_write(&skc_caches_sem);
+	skc_notify(SKC_EVENT_CACHE_CREATE, c, NULL);
 	return c;
 
 fail:
@@ -147,7 +150,9 @@ void splkmem_cache_destroy(struct splkmem_cache *c)
 	might_sleep();
 	down_write(&skc_caches_sem);
 	list_del(&c->link);
+	skc_caches_gen++;
 	up_write(&skc_caches_sem);
+	skc_notify(SKC_EVENT_CACHE_DESTROY, c, NULL);
 
 	set_bit(SKC_DESTROYING, &c->state);
 	skc_grow_cancel(c);

@@ -88,6 +88,7 @@ void *skc_emergency_alloc(struct splkmem_cache *c, int kmflags)
 		c->obj_emergency_max = c->obj_emergency;
 	spin_unlock_irqrestore(&c->lock, flags);
 
+	skc_notify(SKC_EVENT_EMERGENCY, c, NULL);
 	return (void *)e->addr;
 }
 

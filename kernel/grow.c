@@ -99,6 +99,7 @@ static bool skc_has_free(struct splkmem_cache *c)
 void *skc_grow(struct splkmem_cache *c, int kmflags)
 {
 	unsigned long flags;
+	bool detected;
 	void *obj;
 	long left;
 
@@ -115,10 +116,13 @@ void *skc_grow(struct splkmem_cache *c, int kmflags)
 			return NULL;
 
 		spin_lock_irqsave(&c->lock, flags);
-		if (test_bit(SKC_GROWING, &c->state) &&
-		    !test_and_set_bit(SKC_DEADLOCKED, &c->state))
+		detected = test_bit(SKC_GROWING, &c->state) &&
+			   !test_and_set_bit(SKC_DEADLOCKED, &c->state);
+		if (detected)
 			c->obj_deadlock++;
 		spin_unlock_irqrestore(&c->lock, flags);
+		if (detected)
+			skc_notify(SKC_EVENT_DEADLOCK, c, NULL);
 	}
 
 	/* Deadlocked: a free object may have appeared meanwhile. */

@@ -17,50 +17,74 @@
 #include "spl_kmem_config.h"
 
 /* Reap one cache whose magazines were already drained. */
-static size_t skc_reap_drained(struct splkmem_cache *c)
+static void skc_reap_drained(struct splkmem_cache *c,
+			     struct skc_reap_result *res)
 {
+	struct skc_reap_result one = { 0 };
 	unsigned long flags;
-	size_t bytes = 0;
 
-	if (skc_is_slab(c))
+	if (skc_is_slab(c)) {
 		kmem_cache_shrink(c->linux_cache);
-	else
-		bytes = skc_slab_reclaim(c, 0, ULONG_MAX);
+	} else {
+		one.bytes = skc_slab_reclaim(c, 0, ULONG_MAX);
+		one.slabs = one.bytes / c->slab_size;
+	}
 
 	spin_lock_irqsave(&c->lock, flags);
 	c->reap++;
 	spin_unlock_irqrestore(&c->lock, flags);
-	return bytes;
+	skc_notify(SKC_EVENT_REAP, c, &one);
+	res->slabs += one.slabs;
+	res->bytes += one.bytes;
 }
 
-size_t skc_reap(struct splkmem_cache *c)
+/**
+ * skc_reap - reap one cache
+ * @c: the cache
+ * @res: what was returned is added here
+ */
+void skc_reap(struct splkmem_cache *c, struct skc_reap_result *res)
 {
 	if (!skc_is_slab(c))
 		skc_mag_drain(c);
-	return skc_reap_drained(c);
+	skc_reap_drained(c, res);
+}
+
+/**
+ * skc_reap_all - reap every cache
+ * @res: what was returned is added here
+ *
+ * One pass over the CPUs drains the magazines of every cache.
+ */
+void skc_reap_all(struct skc_reap_result *res)
+{
+	struct splkmem_cache *c;
+
+	down_read(&skc_caches_sem);
+	skc_mag_drain_all();
+	list_for_each_entry(c, &skc_caches, link)
+		skc_reap_drained(c, res);
+	up_read(&skc_caches_sem);
 }
 
 /* Documented in <spl_kmem/cache.h>, as is every exported function. */
 size_t splkmem_cache_reap_now(struct splkmem_cache *cache)
 {
+	struct skc_reap_result res = { 0 };
+
 	might_sleep();
-	return skc_reap(cache);
+	skc_reap(cache, &res);
+	return res.bytes;
 }
 EXPORT_SYMBOL(splkmem_cache_reap_now);
 
-/* One pass over the CPUs drains the magazines of every cache. */
 size_t splkmem_reap(void)
 {
-	struct splkmem_cache *c;
-	size_t bytes = 0;
+	struct skc_reap_result res = { 0 };
 
 	might_sleep();
-	down_read(&skc_caches_sem);
-	skc_mag_drain_all();
-	list_for_each_entry(c, &skc_caches, link)
-		bytes += skc_reap_drained(c);
-	up_read(&skc_caches_sem);
-	return bytes;
+	skc_reap_all(&res);
+	return res.bytes;
 }
 EXPORT_SYMBOL(splkmem_reap);
 

@@ -141,15 +141,38 @@ static inline struct skc_obj_hdr *skc_hdr(const struct splkmem_cache *c,
 gfp_t skc_gfp(int kmflags);
 
 /* tunables.c: the module parameters. */
+enum skc_tunable_id {
+	SKC_TUNABLE_MAGAZINE_SIZE,
+	SKC_TUNABLE_OBJ_PER_SLAB,
+	SKC_TUNABLE_MAX_SIZE,
+	SKC_TUNABLE_SLAB_LIMIT,
+	SKC_TUNABLE_KMEM_THREADS,
+	SKC_TUNABLE_COUNT
+};
+
+struct skc_tunable {
+	const char *name;
+	unsigned int *val;
+	unsigned int min;
+	unsigned int max;
+	bool zero_ok;		/* 0 is allowed besides min..max */
+	void (*changed)(void);
+};
+
+extern const struct skc_tunable skc_tunables[SKC_TUNABLE_COUNT];
+int skc_tunable_set(enum skc_tunable_id id, unsigned int v);
+unsigned int skc_tunable_get(enum skc_tunable_id id);
 extern unsigned int skc_magazine_size;
 extern unsigned int skc_obj_per_slab;
 extern unsigned int skc_max_size;
 extern unsigned int skc_slab_limit;
 extern unsigned int skc_kmem_threads;
 
-/* cache.c: the list of caches. */
+/* cache.c: the list of caches, and its generation (bumped on change). */
 extern struct list_head skc_caches;
 extern struct rw_semaphore skc_caches_sem;
+extern unsigned long skc_caches_gen;
+struct splkmem_cache *skc_find_locked(const char *name);
 
 /* slab.c */
 int skc_slab_layout(struct splkmem_cache *c);
@@ -191,8 +214,29 @@ bool skc_emergency_free(struct splkmem_cache *c, void *obj);
 size_t skc_emergency_bytes(const struct splkmem_cache *c);
 
 /* reap.c */
-size_t skc_reap(struct splkmem_cache *c);
+struct skc_reap_result {
+	u64 slabs;		/* slabs freed */
+	u64 bytes;		/* bytes returned to the system */
+};
+
+void skc_reap(struct splkmem_cache *c, struct skc_reap_result *res);
+void skc_reap_all(struct skc_reap_result *res);
 int skc_shrinker_init(void);
 void skc_shrinker_fini(void);
+
+/*
+ * events.c: what the control plane announces.  skc_notify() may be called
+ * in any context, atomic ones included.
+ */
+enum skc_event {
+	SKC_EVENT_CACHE_CREATE,
+	SKC_EVENT_CACHE_DESTROY,
+	SKC_EVENT_DEADLOCK,
+	SKC_EVENT_EMERGENCY,
+	SKC_EVENT_REAP,
+};
+
+void skc_notify(enum skc_event ev, struct splkmem_cache *c,
+		const struct skc_reap_result *res);
 
 #endif /* _SKC_H */

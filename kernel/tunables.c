@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The module parameters, with the reference allocator's defaults.  Every
- * write is range-checked here, so a bad value written through sysfs is
- * refused with -EINVAL and the old value stays.
+ * The module parameters, with the reference allocator's defaults.  One
+ * table describes them; sysfs writes and the control plane both go through
+ * skc_tunable_set(), so a value is range-checked the same way whichever
+ * way it arrives, and a bad one leaves the old value in place.
  */
 #include <linux/kernel.h>
 #include <linux/module.h>
@@ -10,31 +11,55 @@
 
 #include "skc.h"
 
-struct skc_tunable {
-	unsigned int *val;
-	unsigned int min;
-	unsigned int max;
-	bool zero_ok;		/* 0 is allowed besides min..max */
-	void (*changed)(void);
-};
-
 unsigned int skc_magazine_size;
 unsigned int skc_obj_per_slab = 8;
 unsigned int skc_max_size = 32;
 unsigned int skc_slab_limit = 16384;
 unsigned int skc_kmem_threads = 4;
 
-static void skc_threads_changed(void);
-
-static int skc_tunable_set(const char *buf, const struct kernel_param *kp)
+static void skc_threads_changed(void)
 {
-	const struct skc_tunable *t = kp->arg;
-	unsigned int v;
-	int rc;
+	skc_grow_set_threads(READ_ONCE(skc_kmem_threads));
+}
 
-	rc = kstrtouint(buf, 0, &v);
-	if (rc)
-		return rc;
+const struct skc_tunable skc_tunables[SKC_TUNABLE_COUNT] = {
+	[SKC_TUNABLE_MAGAZINE_SIZE] = {
+		.name = "magazine_size", .val = &skc_magazine_size,
+		.min = 2, .max = SKC_MAG_MAX, .zero_ok = true,
+	},
+	[SKC_TUNABLE_OBJ_PER_SLAB] = {
+		.name = "obj_per_slab", .val = &skc_obj_per_slab,
+		.min = 1, .max = 4096,
+	},
+	[SKC_TUNABLE_MAX_SIZE] = {
+		.name = "max_size", .val = &skc_max_size,
+		.min = 1, .max = 512,
+	},
+	/*
+	 * Above order-3 (PAGE_ALLOC_COSTLY_ORDER) the page allocator stops
+	 * trying hard, so bigger objects belong on vmalloc'ed slabs.
+	 */
+	[SKC_TUNABLE_SLAB_LIMIT] = {
+		.name = "slab_limit", .val = &skc_slab_limit,
+		.min = 0, .max = PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER,
+	},
+	[SKC_TUNABLE_KMEM_THREADS] = {
+		.name = "kmem_threads", .val = &skc_kmem_threads,
+		.min = 1, .max = 64, .changed = skc_threads_changed,
+	},
+};
+
+/**
+ * skc_tunable_set - change a tunable
+ * @id: which one
+ * @v: the new value
+ *
+ * Return: 0, or -EINVAL when @v is out of range (nothing changes then).
+ */
+int skc_tunable_set(enum skc_tunable_id id, unsigned int v)
+{
+	const struct skc_tunable *t = &skc_tunables[id];
+
 	if (!(v == 0 && t->zero_ok) && (v < t->min || v > t->max))
 		return -EINVAL;
 	WRITE_ONCE(*t->val, v);
@@ -43,45 +68,46 @@ static int skc_tunable_set(const char *buf, const struct kernel_param *kp)
 	return 0;
 }
 
-static int skc_tunable_get(char *buf, const struct kernel_param *kp)
+unsigned int skc_tunable_get(enum skc_tunable_id id)
+{
+	return READ_ONCE(*skc_tunables[id].val);
+}
+
+static int skc_param_set(const char *buf, const struct kernel_param *kp)
+{
+	enum skc_tunable_id id = (const struct skc_tunable *)kp->arg -
+				 skc_tunables;
+	unsigned int v;
+	int rc;
+
+	rc = kstrtouint(buf, 0, &v);
+	return rc ? rc : skc_tunable_set(id, v);
+}
+
+static int skc_param_get(char *buf, const struct kernel_param *kp)
 {
 	const struct skc_tunable *t = kp->arg;
 
 	return sysfs_emit(buf, "%u\n", READ_ONCE(*t->val));
 }
 
-static const struct kernel_param_ops skc_tunable_ops = {
-	.set = skc_tunable_set,
-	.get = skc_tunable_get,
+static const struct kernel_param_ops skc_param_ops = {
+	.set = skc_param_set,
+	.get = skc_param_get,
 };
 
-#define SKC_TUNABLE(_name, _var, _min, _max, _zero, _changed, _desc)	\
-	static const struct skc_tunable skc_tunable_##_name = {		\
-		.val = &(_var), .min = (_min), .max = (_max),		\
-		.zero_ok = (_zero), .changed = (_changed),		\
-	};								\
-	module_param_cb(_name, &skc_tunable_ops,			\
-			(void *)&skc_tunable_##_name, 0644);		\
-	MODULE_PARM_DESC(_name, _desc)
+#define SKC_PARAM(_name, _id)						\
+	module_param_cb(_name, &skc_param_ops,				\
+			(void *)&skc_tunables[_id], 0644);		\
+	__MODULE_PARM_TYPE(_name, "uint")
 
-SKC_TUNABLE(magazine_size, skc_magazine_size, 2, SKC_MAG_MAX, true, NULL,
-	    "Magazine size for new caches (2-256), 0 = by object size");
-SKC_TUNABLE(obj_per_slab, skc_obj_per_slab, 1, 4096, false, NULL,
-	    "Target objects per slab (1-4096)");
-SKC_TUNABLE(max_size, skc_max_size, 1, 512, false, NULL,
-	    "Largest slab in MiB (1-512)");
-/*
- * Above order-3 (PAGE_ALLOC_COSTLY_ORDER) the page allocator stops trying
- * hard, so bigger objects belong on virtual-memory-backed slabs.
- */
-SKC_TUNABLE(slab_limit, skc_slab_limit, 0, PAGE_SIZE << PAGE_ALLOC_COSTLY_ORDER,
-	    true, NULL,
-	    "Objects up to N bytes use the Linux slab (0-8 pages), 0 = never");
-SKC_TUNABLE(kmem_threads, skc_kmem_threads, 1, 64, false,
-	    skc_threads_changed,
-	    "Concurrent asynchronous slab growths (1-64)");
-
-static void skc_threads_changed(void)
-{
-	skc_grow_set_threads(READ_ONCE(skc_kmem_threads));
-}
+SKC_PARAM(magazine_size, SKC_TUNABLE_MAGAZINE_SIZE);
+MODULE_PARM_DESC(magazine_size, "Magazine size for new caches (2-256), 0 = by object size");
+SKC_PARAM(obj_per_slab, SKC_TUNABLE_OBJ_PER_SLAB);
+MODULE_PARM_DESC(obj_per_slab, "Target objects per slab (1-4096)");
+SKC_PARAM(max_size, SKC_TUNABLE_MAX_SIZE);
+MODULE_PARM_DESC(max_size, "Largest slab in MiB (1-512)");
+SKC_PARAM(slab_limit, SKC_TUNABLE_SLAB_LIMIT);
+MODULE_PARM_DESC(slab_limit, "Objects up to N bytes use the Linux slab (0-32768 with 4 KiB pages), 0 = never");
+SKC_PARAM(kmem_threads, SKC_TUNABLE_KMEM_THREADS);
+MODULE_PARM_DESC(kmem_threads, "Concurrent asynchronous slab growths (1-64)");
