@@ -54,14 +54,6 @@ typedef void (*splkmem_dtor_t)(void *obj, void *priv);
 
 /**
  * struct splkmem_cache_stats - a consistent snapshot of one cache
- *
- * "Allocated" objects are those handed out of the slabs, and emergency
- * objects; objects parked in per-CPU magazines count as allocated in
- * @obj_alloc and are also reported on their own in @mag_objs, so live
- * objects = @obj_alloc - @mag_objs.
- * For Linux-slab-backed caches only @linux_objs and the layout fields
- * apply; the slab/object counters stay zero.
- *
  * @flags: SPLKMEM_KMC_* flags in force (KVMEM or SLAB is always set)
  * @obj_size: object size as requested
  * @obj_align: object alignment
@@ -86,6 +78,11 @@ typedef void (*splkmem_dtor_t)(void *obj, void *priv);
  * @grow: asynchronous growths completed
  * @reap: reaps of this cache
  * @bytes: bytes of memory the cache holds (slabs and emergency objects)
+ *
+ * Objects parked in per-CPU magazines count as allocated in @obj_alloc and
+ * are also reported on their own in @mag_objs, so live objects are
+ * @obj_alloc - @mag_objs.  For Linux-slab-backed caches only @linux_objs,
+ * @reap and the layout fields apply; the other counters stay zero.
  */
 struct splkmem_cache_stats {
 	u32 flags;
