@@ -27,6 +27,10 @@
 /* How long an allocation waits for a growth before calling it deadlocked. */
 #define SKC_GROW_PATIENCE	(HZ / 10)
 
+/* Most slabs, and bytes, one growth may create. */
+#define SKC_GROW_MAX_SLABS	32
+#define SKC_GROW_MAX_BYTES	(16ul << 20)
+
 static struct workqueue_struct *skc_grow_wq;
 
 gfp_t skc_gfp(int kmflags)
@@ -38,11 +42,28 @@ gfp_t skc_gfp(int kmflags)
 	return GFP_KERNEL;
 }
 
+/*
+ * Slabs one growth creates: enough for every waiting thread to refill half
+ * a magazine, since with few objects per slab one refill can empty a whole
+ * slab and the other waiters would each need another round trip.  Capped
+ * so a burst of waiters cannot make one growth take too long.
+ */
+static unsigned int skc_grow_batch(struct splkmem_cache *c)
+{
+	unsigned int waiters = max(atomic_read(&c->grow_waiters), 1);
+	unsigned long objs = (unsigned long)c->mag_refill * waiters;
+	unsigned long n = DIV_ROUND_UP(objs, c->slab_objs);
+
+	n = min(n, (unsigned long)SKC_GROW_MAX_BYTES / c->slab_size);
+	return clamp(n, 1ul, (unsigned long)SKC_GROW_MAX_SLABS);
+}
+
 static void skc_grow_workfn(struct work_struct *work)
 {
 	struct splkmem_cache *c = container_of(work, struct splkmem_cache,
 					       grow_work);
 	unsigned int delay = READ_ONCE(c->grow_delay_ms);
+	unsigned int i, n = skc_grow_batch(c);
 	struct skc_slab *slab;
 	unsigned long flags;
 	unsigned int scope;
@@ -52,20 +73,27 @@ static void skc_grow_workfn(struct work_struct *work)
 		msleep(delay);
 
 	noio = test_bit(SKC_GROW_NOIO, &c->state);
-	scope = noio ? memalloc_noio_save() : memalloc_nofs_save();
-	slab = skc_slab_create(c);
-	if (noio)
-		memalloc_noio_restore(scope);
-	else
-		memalloc_nofs_restore(scope);
+	for (i = 0; i < n; i++) {
+		scope = noio ? memalloc_noio_save() : memalloc_nofs_save();
+		slab = skc_slab_create(c);
+		if (noio)
+			memalloc_noio_restore(scope);
+		else
+			memalloc_nofs_restore(scope);
+
+		spin_lock_irqsave(&c->lock, flags);
+		if (slab)
+			skc_slab_add(c, slab);
+		else
+			c->slab_fail++;
+		spin_unlock_irqrestore(&c->lock, flags);
+		if (!slab)
+			break;
+	}
 
 	spin_lock_irqsave(&c->lock, flags);
-	if (slab) {
-		skc_slab_add(c, slab);
+	if (i)
 		c->grow++;
-	} else {
-		c->slab_fail++;
-	}
 	clear_bit(SKC_GROW_NOIO, &c->state);
 	clear_bit(SKC_DEADLOCKED, &c->state);
 	clear_bit(SKC_GROWING, &c->state);
@@ -109,9 +137,11 @@ void *skc_grow(struct splkmem_cache *c, int kmflags)
 
 	might_sleep();
 	if (!test_bit(SKC_DEADLOCKED, &c->state)) {
+		atomic_inc(&c->grow_waiters);
 		left = wait_event_timeout(c->grow_wq,
 					  !test_bit(SKC_GROWING, &c->state),
 					  SKC_GROW_PATIENCE);
+		atomic_dec(&c->grow_waiters);
 		if (left)
 			return NULL;
 

@@ -115,6 +115,7 @@ struct splkmem_cache {
 
 	/* Growth. */
 	wait_queue_head_t grow_wq;
+	atomic_t grow_waiters;		/* threads waiting for a growth */
 	struct work_struct grow_work;
 	struct work_struct trim_work;
 	unsigned int grow_delay_ms;	/* testing only */

@@ -75,7 +75,7 @@ typedef void (*splkmem_dtor_t)(void *obj, void *priv);
  * @slab_create: slabs created since the cache was created
  * @slab_destroy: slabs freed since the cache was created
  * @slab_fail: slab allocations that failed
- * @grow: asynchronous growths completed
+ * @grow: asynchronous growths that added slabs (one may add several)
  * @reap: reaps of this cache
  * @bytes: bytes of memory the cache holds (slabs and emergency objects)
  *
