@@ -315,6 +315,7 @@ void splkmem_cache_get_stats(struct splkmem_cache *c,
 	st->slab_destroy = c->slab_destroy;
 	st->slab_fail = c->slab_fail;
 	st->grow = c->grow;
+	st->growing = test_bit(SKC_GROWING, &c->state);
 	st->reap = c->reap;
 	st->bytes = c->slab_total * c->slab_size + skc_emergency_bytes(c);
 	spin_unlock_irqrestore(&c->lock, flags);

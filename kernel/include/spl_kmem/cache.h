@@ -76,6 +76,7 @@ typedef void (*splkmem_dtor_t)(void *obj, void *priv);
  * @slab_destroy: slabs freed since the cache was created
  * @slab_fail: slab allocations that failed
  * @grow: asynchronous growths that added slabs (one may add several)
+ * @growing: 1 while a growth is queued or running, else 0
  * @reap: reaps of this cache
  * @bytes: bytes of memory the cache holds (slabs and emergency objects)
  *
@@ -107,6 +108,7 @@ struct splkmem_cache_stats {
 	u64 slab_destroy;
 	u64 slab_fail;
 	u64 grow;
+	u64 growing;
 	u64 reap;
 	u64 bytes;
 };
