@@ -23,6 +23,12 @@
 #include <linux/string.h>
 
 #include "skc.h"
+#include "spl_kmem_config.h"
+
+/* Newer kernels want per-CPU workqueues marked so; older ones cannot. */
+#ifndef HAVE_WQ_PERCPU
+#define WQ_PERCPU 0
+#endif
 
 /*
  * Magazine sizes follow the reference: about 256 KiB to 4 MiB of objects
@@ -350,7 +356,8 @@ int skc_mag_init(void)
 	int cpu;
 
 	/* WQ_MEM_RECLAIM: reaps must make progress under memory pressure. */
-	skc_drain_wq = alloc_workqueue("spl_kmem_drain", WQ_MEM_RECLAIM, 0);
+	skc_drain_wq = alloc_workqueue("spl_kmem_drain",
+				       WQ_PERCPU | WQ_MEM_RECLAIM, 0);
 	if (!skc_drain_wq)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu)

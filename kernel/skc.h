@@ -20,11 +20,11 @@
 #define _SKC_H
 
 #include <linux/list.h>
+#include <linux/spinlock.h>	/* before local_lock.h: PREEMPT_RT needs it */
 #include <linux/local_lock.h>
 #include <linux/percpu_counter.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
-#include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
