@@ -1,0 +1,56 @@
+# Top-level targets.  The module itself is built by kernel/Makefile; the
+# harness lives in tests/vm/ (see tests/vm/check.sh for what "check" runs).
+#
+#   make                 build kernel/spl_kmem.ko in place against KDIR
+#   make check           deps + host checks + VM tests on $(KERNELS);
+#                        the last line is "N passed, N failed"
+#   make check-host      deps + W=1/sparse builds + export clash checks
+#   make check-vm KERNELS="6.1"   deps + VM tests on the given kernels
+#   make deps            install the host packages
+#   make clean           remove build output (keeps the trixie chroot)
+#   make distclean       also remove the trixie chroot (build/)
+
+SHELL := /bin/bash
+KERNELS ?= 6.1 6.1-rt 7.x
+
+# Headers of the running kernel when installed, else the newest installed
+# non-RT ones, else any.
+KDIR ?= $(shell \
+	d=/lib/modules/$$(uname -r)/build; \
+	if [ -d "$$d" ]; then echo "$$d"; exit; fi; \
+	ls -d /lib/modules/*/build 2>/dev/null | grep -v -- '-rt-' | sort -V | tail -n1 | grep . || \
+	ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n1)
+
+.PHONY: all modules check check-host check-vm deps clean distclean help
+
+all: modules
+
+modules:
+	@test -n "$(KDIR)" || { echo "no kernel headers found: run tests/vm/deps.sh or pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C kernel KDIR=$(KDIR)
+
+check:
+	@tests/vm/check.sh --deps --host --vm $(KERNELS)
+
+check-host:
+	@tests/vm/check.sh --deps --host
+
+check-vm:
+	@tests/vm/check.sh --deps --vm $(KERNELS)
+
+deps:
+	@tests/vm/deps.sh
+
+clean:
+	-@if [ -n "$(KDIR)" ]; then \
+		$(MAKE) -C kernel KDIR=$(KDIR) clean; \
+		if [ -f tests/kmod/Makefile ]; then $(MAKE) -C tests/kmod KDIR=$(KDIR) clean; fi; \
+	fi
+	rm -rf build/obj build/vm build/check
+
+distclean: clean
+	@bash -c '. tests/vm/lib.sh && chroot_umount_all'
+	rm -rf --one-file-system build
+
+help:
+	@sed -n '3,13s/^# \{0,1\}//p' Makefile

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Driver behind "make check": host packages, host-side checks and VM runs,
+# then one total line "N passed, N failed" as the very last line.
+#
+# usage: check.sh [--deps] [--host] [--vm] [KERNEL_ID...]
+#   --deps  run tests/vm/deps.sh first
+#   --host  host checks, one test each: W=1 build, sparse build (both against
+#           6.1, must be warning-free), exports-no-clash, exports-selftest
+#   --vm    tests/vm/run.sh for each KERNEL_ID (default: 6.1 6.1-rt 7.x)
+# Keeps going after a failure so the summary is complete; exit 1 if anything failed.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR disable=SC2034
+STEP=check
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+TOTAL_PASS=0
+TOTAL_FAIL=0
+SUMMARY=()
+CHECK_DIR=$BUILD_DIR/check
+
+record() { # name pass|fail [detail]
+	if [[ $2 == pass ]]; then
+		TOTAL_PASS=$((TOTAL_PASS + 1))
+		SUMMARY+=("PASS $1${3:+ ($3)}")
+	else
+		TOTAL_FAIL=$((TOTAL_FAIL + 1))
+		SUMMARY+=("FAIL $1${3:+ ($3)}")
+	fi
+}
+
+# A kernel build with extra make flags whose output must be free of
+# compiler, sparse and modpost diagnostics.
+clean_build_check() { # name obj-name requirement make-vars...
+	local name=$1 obj=$2 need=$3 start=$SECONDS blog bad
+	shift 3
+	log "$name: building kernel/ against 6.1 with $*"
+	blog=$BUILD_DIR/obj/$obj/build.log
+	if ! "$VM_LIB_DIR/build.sh" --kernel-only --fresh --obj "$obj" 6.1 "$@" >"$CHECK_DIR/$name.log" 2>&1; then
+		cat "$CHECK_DIR/$name.log"
+		record "$name" fail "build failed"
+		return 0
+	fi
+	bad=$(grep -iE '(warning|error):' "$blog" || true)
+	if [[ -n $bad ]]; then
+		cat "$blog"
+		printf 'offending: %s\n' "$bad"
+		record "$name" fail "diagnostics in build output"
+	elif [[ -n $need ]] && ! grep -qE "$need" "$blog"; then
+		cat "$blog"
+		record "$name" fail "expected '$need' in the build output: did the tool run?"
+	else
+		record "$name" pass
+	fi
+	log "$name took $((SECONDS - start))s"
+}
+
+exports_check() {
+	local name=$1 out rc=0
+	shift
+	out=$("$REPO_ROOT/tests/check-exports.sh" "$@" 2>&1) || rc=$?
+	echo "$out"
+	if ((rc == 0)) && grep -q '^PASS ' <<<"$out"; then
+		record "$name" pass
+	else
+		record "$name" fail "$(grep -m1 '^FAIL' <<<"$out" || echo "rc=$rc")"
+	fi
+}
+
+host_checks() {
+	local start=$SECONDS
+	clean_build_check kernel-w1-6.1 6.1-w1 '' W=1
+	clean_build_check kernel-sparse-6.1 6.1-sparse '^ *CHECK ' C=1
+	exports_check exports-no-clash "$BUILD_DIR/obj/6.1-w1/kernel/Module.symvers"
+	exports_check exports-selftest --self-test
+	log "host checks took $((SECONDS - start))s"
+}
+
+# Field of a run.sh result file.
+result_field() {
+	sed -n "s/^$2=//p" "$1" | tr -d '"' | head -n1
+}
+
+vm_check() {
+	local id=$1 start=$SECONDS res p f rel
+	res=$BUILD_DIR/vm/$id/result
+	mkdir -p "$BUILD_DIR/vm/$id"
+	log "VM run for $id"
+	"$VM_LIB_DIR/run.sh" "$id" 2>&1 | tee "$BUILD_DIR/vm/$id/run.log" || true
+	if [[ -f $res ]]; then
+		p=$(result_field "$res" passed)
+		f=$(result_field "$res" failed)
+	else
+		p=0 f=1
+	fi
+	[[ $p =~ ^[0-9]+$ && $f =~ ^[0-9]+$ ]] || p=0 f=1
+	TOTAL_PASS=$((TOTAL_PASS + p))
+	TOTAL_FAIL=$((TOTAL_FAIL + f))
+	rel=$(result_field "$res" release 2>/dev/null || true)
+	SUMMARY+=("$id: $p passed, $f failed (${rel:+$rel, }$((SECONDS - start))s)")
+	log "$id took $((SECONDS - start))s"
+}
+
+main() {
+	local deps=0 host=0 vm=0 kernels=() id
+	while (($#)); do
+		case $1 in
+		--deps) deps=1 ;;
+		--host) host=1 ;;
+		--vm) vm=1 ;;
+		-*) die "unknown option $1" ;;
+		*) kernels+=("$1") ;;
+		esac
+		shift
+	done
+	((${#kernels[@]})) || kernels=("${KERNEL_IDS[@]}")
+	for id in "${kernels[@]}"; do
+		valid_kernel_id "$id" || die "unknown kernel id '$id' (known: ${KERNEL_IDS[*]})"
+	done
+	mkdir -p "$CHECK_DIR"
+	if ((deps)); then
+		local start=$SECONDS
+		"$VM_LIB_DIR/deps.sh" || record host-packages fail "tests/vm/deps.sh failed"
+		log "deps took $((SECONDS - start))s"
+	fi
+	((host == 0)) || host_checks
+	if ((vm)); then
+		for id in "${kernels[@]}"; do
+			vm_check "$id"
+		done
+	fi
+	{
+		echo "==== summary ($SECONDS s) ===="
+		printf '%s\n' "${SUMMARY[@]}"
+		echo "$TOTAL_PASS passed, $TOTAL_FAIL failed"
+	} | tee "$CHECK_DIR/summary"
+	((TOTAL_FAIL == 0 && TOTAL_PASS > 0))
+}
+
+main "$@"
