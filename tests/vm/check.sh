@@ -4,8 +4,9 @@
 #
 # usage: check.sh [--deps] [--host] [--vm] [KERNEL_ID...]
 #   --deps  run tests/vm/deps.sh first
-#   --host  host checks, one test each: W=1 build, sparse build (both against
-#           6.1, must be warning-free), exports-no-clash, exports-selftest
+#   --host  host checks, one test each: kernel-doc, W=1 build, sparse build
+#           (both against 6.1, must be warning-free), exports-no-clash,
+#           exports-selftest
 #   --vm    tests/vm/run.sh for each KERNEL_ID (default: 6.1 6.1-rt 7.x)
 # Keeps going after a failure so the summary is complete; exit 1 if anything failed.
 set -euo pipefail
@@ -67,8 +68,24 @@ exports_check() {
 	fi
 }
 
+# Every kernel-doc comment of the module and its API header parses cleanly.
+kernel_doc_check() {
+	local out
+	kernel_resolve 6.1
+	out=$(perl "$KROOT$KDIR/scripts/kernel-doc" -none -v \
+		"$REPO_ROOT"/kernel/include/spl_kmem/*.h "$REPO_ROOT"/kernel/*.c 2>&1 |
+		grep -iE 'warning|error' || true)
+	if [[ -n $out ]]; then
+		printf 'offending: %s\n' "$out"
+		record kernel-doc fail "kernel-doc warnings"
+	else
+		record kernel-doc pass
+	fi
+}
+
 host_checks() {
 	local start=$SECONDS
+	kernel_doc_check
 	clean_build_check kernel-w1-6.1 6.1-w1 '' W=1
 	clean_build_check kernel-sparse-6.1 6.1-sparse '^ *CHECK ' C=1
 	exports_check exports-no-clash "$BUILD_DIR/obj/6.1-w1/kernel/Module.symvers"
