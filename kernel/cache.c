@@ -6,6 +6,7 @@
  * with per-CPU magazines (slab.c, magazine.c), which need no contiguous
  * pages.  Every exported function is documented in <spl_kmem/cache.h>.
  */
+#include <linux/ctype.h>
 #include <linux/err.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -20,12 +21,27 @@ LIST_HEAD(skc_caches);
 DECLARE_RWSEM(skc_caches_sem);
 unsigned long skc_caches_gen;
 
+/*
+ * Names become sysfs and /proc/slabinfo entries of the Linux cache, and
+ * command-line arguments of the admin tools: printable, no blank, no '/'.
+ */
+static bool skc_name_ok(const char *name)
+{
+	size_t len = strnlen(name, SPLKMEM_NAME_MAX);
+	size_t i;
+
+	if (len == 0 || len >= SPLKMEM_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isgraph(name[i]) || name[i] == '/')
+			return false;
+	return true;
+}
+
 static int skc_check_args(const char *name, size_t size, size_t align,
 			  unsigned int flags)
 {
-	size_t len = strnlen(name, SPLKMEM_NAME_MAX);
-
-	if (len == 0 || len >= SPLKMEM_NAME_MAX)
+	if (!skc_name_ok(name))
 		return -EINVAL;
 	if (size == 0 || size > U32_MAX / 2)
 		return -EINVAL;
@@ -55,11 +71,26 @@ static int skc_linux_cache_create(struct splkmem_cache *c)
 
 	if (c->flags & SPLKMEM_KMC_RECLAIMABLE)
 		sflags |= SLAB_RECLAIM_ACCOUNT;
-	/* The whole object may be copied to or from user space. */
-	c->linux_cache = kmem_cache_create_usercopy(c->name, c->obj_size,
+	/*
+	 * A prefix keeps our names out of the kernel's own (a cache named
+	 * "dentry" would clash in /sys/kernel/slab) and tells slabtop users
+	 * whose cache it is.  The whole object may be copied to user space.
+	 */
+	snprintf(c->linux_name, sizeof(c->linux_name), "splkmem_%s", c->name);
+	c->linux_cache = kmem_cache_create_usercopy(c->linux_name, c->obj_size,
 						    c->obj_align, sflags, 0,
 						    c->obj_size, NULL);
 	return c->linux_cache ? 0 : -ENOMEM;
+}
+
+static bool skc_name_taken(const char *name)
+{
+	bool taken;
+
+	down_read(&skc_caches_sem);
+	taken = skc_find_locked(name);
+	up_read(&skc_caches_sem);
+	return taken;
 }
 
 static void skc_free(struct splkmem_cache *c)
@@ -83,6 +114,9 @@ struct splkmem_cache *splkmem_cache_create(const char *name, size_t size,
 	rc = skc_check_args(name, size, align, flags);
 	if (rc)
 		return ERR_PTR(rc);
+	/* Checked again when the cache is listed; this spares the work. */
+	if (skc_name_taken(name))
+		return ERR_PTR(-EEXIST);
 
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)

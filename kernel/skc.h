@@ -96,6 +96,7 @@ struct splkmem_cache {
 	u32 slab_objs;
 
 	/* Linux-slab backing. */
+	char linux_name[SPLKMEM_NAME_MAX + 8];	/* "splkmem_" + name */
 	struct kmem_cache *linux_cache;
 	struct percpu_counter linux_objs;
 

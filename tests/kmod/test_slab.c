@@ -439,6 +439,10 @@ static const struct kt_badcase kt_bad[] = {
 	{ "size 0 kvmem", "kt_bad", 0, 0, SPLKMEM_KMC_KVMEM },
 	{ "name of NAME_MAX chars", KT_NAME_32, 64, 0, 0 },
 	{ "name longer than NAME_MAX", KT_NAME_40, 64, 0, 0 },
+	{ "empty name", "", 64, 0, 0 },
+	{ "name with '/'", "kt/bad", 64, 0, SPLKMEM_KMC_SLAB },
+	{ "name with a blank", "kt bad", 64, 0, 0 },
+	{ "name with a newline", "kt_bad\n", 64, 0, SPLKMEM_KMC_KVMEM },
 	{ "align 1", "kt_bad", 64, 1, 0 },
 	{ "align 4", "kt_bad", 64, 4, SPLKMEM_KMC_KVMEM },
 	{ "align 3", "kt_bad", 64, 3, 0 },
@@ -498,6 +502,28 @@ void kt_bad_args(struct kt_ctx *t)
 			splkmem_cache_free(cache, obj);
 		}
 		splkmem_cache_destroy(cache);
+	}
+
+	/* Names are unique across backings; a destroyed name is free again. */
+	for (i = 0; i < 2; i++) {
+		unsigned int flags = i ? SPLKMEM_KMC_SLAB : SPLKMEM_KMC_KVMEM;
+		struct splkmem_cache *first, *dup;
+
+		first = splkmem_cache_create("kt_dup", 64, 0, NULL, NULL, NULL,
+					     flags);
+		if (!kt_check(t, !IS_ERR(first), "dup: first create failed %ld",
+			      PTR_ERR(first)))
+			return;
+		dup = splkmem_cache_create("kt_dup", 128, 0, NULL, NULL, NULL,
+					   flags ^ (SPLKMEM_KMC_SLAB |
+						    SPLKMEM_KMC_KVMEM));
+		if (!IS_ERR(dup))
+			splkmem_cache_destroy(dup);
+		splkmem_cache_destroy(first);
+		if (!kt_check(t, PTR_ERR(dup) == -EEXIST,
+			      "dup: second 'kt_dup' gave %ld, want %d",
+			      IS_ERR(dup) ? PTR_ERR(dup) : 0L, -EEXIST))
+			return;
 	}
 
 	before = kt_free_pages();

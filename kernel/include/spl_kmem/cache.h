@@ -115,7 +115,9 @@ struct splkmem_cache_stats {
 
 /**
  * splkmem_cache_create - create an object cache
- * @name: cache name, at most SPLKMEM_NAME_MAX - 1 characters; copied
+ * @name: cache name: 1 to SPLKMEM_NAME_MAX - 1 printable characters, no
+ *        blank and no '/'; unique among spl_kmem caches; copied.  A Linux
+ *        slab backing it appears as "splkmem_<name>" in /proc/slabinfo
  * @size: object size in bytes, at least 1
  * @align: object alignment, 0 for the default (8), else a power of two
  *         from 8 to PAGE_SIZE
@@ -127,7 +129,9 @@ struct splkmem_cache_stats {
  *         memory-backed slabs above it
  *
  * Context: process context; may sleep.
- * Return: the cache, or an ERR_PTR(): -EINVAL for a bad argument, -ENOMEM.
+ * Return: the cache, or an ERR_PTR(): -EINVAL for a bad argument, -EEXIST
+ * for a name in use, -E2BIG for an object too large for the largest slab,
+ * -ENOMEM.
  */
 struct splkmem_cache *splkmem_cache_create(const char *name, size_t size,
 					   size_t align, splkmem_ctor_t ctor,
