@@ -6,6 +6,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 
+#include "netlink.h"
 #include "skc.h"
 
 static int __init spl_kmem_init(void)
@@ -21,8 +22,13 @@ static int __init spl_kmem_init(void)
 	rc = skc_shrinker_init();
 	if (rc)
 		goto fail_shrinker;
+	rc = skc_genl_init();
+	if (rc)
+		goto fail_genl;
 	return 0;
 
+fail_genl:
+	skc_shrinker_fini();
 fail_shrinker:
 	skc_mag_fini();
 fail_mag:
@@ -33,6 +39,7 @@ fail_mag:
 static void __exit spl_kmem_exit(void)
 {
 	/* Consumers hold module references: no cache is left by now. */
+	skc_genl_fini();
 	skc_shrinker_fini();
 	skc_mag_fini();
 	skc_grow_fini();
