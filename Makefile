@@ -6,6 +6,8 @@
 #                        the last line is "N passed, N failed"
 #   make check-host      deps + W=1/sparse builds + export clash checks
 #   make check-vm KERNELS="6.1"   deps + VM tests on the given kernels
+#   make user            build splkmemctl (and lib/libsplkmem.a)
+#   make demo            boot the VM and show splkmemctl at work
 #   make deps            install the host packages
 #   make clean           remove build output (keeps the trixie chroot)
 #   make distclean       also remove the trixie chroot (build/)
@@ -21,13 +23,20 @@ KDIR ?= $(shell \
 	ls -d /lib/modules/*/build 2>/dev/null | grep -v -- '-rt-' | sort -V | tail -n1 | grep . || \
 	ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n1)
 
-.PHONY: all modules check check-host check-vm deps clean distclean help
+.PHONY: all modules user demo check check-host check-vm deps clean distclean help
 
-all: modules
+all: modules user
 
 modules:
 	@test -n "$(KDIR)" || { echo "no kernel headers found: run tests/vm/deps.sh or pass KDIR=" >&2; exit 1; }
 	$(MAKE) -C kernel KDIR=$(KDIR)
+
+user:
+	$(MAKE) -C ctl
+
+demo:
+	@tests/vm/deps.sh
+	@tests/genl/run-vm.sh --demo $(or $(DEMO_KERNEL),6.1)
 
 check:
 	@tests/vm/check.sh --deps --host --vm $(KERNELS)
@@ -46,6 +55,8 @@ clean:
 		$(MAKE) -C kernel KDIR=$(KDIR) clean; \
 		if [ -f tests/kmod/Makefile ]; then $(MAKE) -C tests/kmod KDIR=$(KDIR) clean; fi; \
 	fi
+	-$(MAKE) -C ctl clean
+	-$(MAKE) -C tests/genl/tools clean
 	rm -rf build/obj build/vm build/check
 
 distclean: clean

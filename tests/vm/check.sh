@@ -7,7 +7,8 @@
 #   --host  host checks, one test each: kernel-doc, W=1 build, sparse build
 #           (both against 6.1, must be warning-free), exports-no-clash,
 #           exports-selftest
-#   --vm    tests/vm/run.sh for each KERNEL_ID (default: 6.1 6.1-rt 7.x)
+#   --vm    for each KERNEL_ID (default: 6.1 6.1-rt 7.x): the allocator suite
+#           (tests/vm/run.sh) and the control-plane suite (tests/genl/run-vm.sh)
 # Keeps going after a failure so the summary is complete; exit 1 if anything failed.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR disable=SC2034
@@ -98,12 +99,15 @@ result_field() {
 	sed -n "s/^$2=//p" "$1" | tr -d '"' | head -n1
 }
 
+# One VM suite on one kernel: NAME is the result directory under
+# build/vm/, the rest is the command that writes build/vm/NAME/result.
 vm_check() {
 	local id=$1 start=$SECONDS res p f rel
+	shift
 	res=$BUILD_DIR/vm/$id/result
 	mkdir -p "$BUILD_DIR/vm/$id"
 	log "VM run for $id"
-	"$VM_LIB_DIR/run.sh" "$id" 2>&1 | tee "$BUILD_DIR/vm/$id/run.log" || true
+	"$@" 2>&1 | tee "$BUILD_DIR/vm/$id/run.log" || true
 	if [[ -f $res ]]; then
 		p=$(result_field "$res" passed)
 		f=$(result_field "$res" failed)
@@ -143,7 +147,8 @@ main() {
 	((host == 0)) || host_checks
 	if ((vm)); then
 		for id in "${kernels[@]}"; do
-			vm_check "$id"
+			vm_check "$id" "$VM_LIB_DIR/run.sh" "$id"
+			vm_check "genl-$id" "$REPO_ROOT/tests/genl/run-vm.sh" "$id"
 		done
 	fi
 	{

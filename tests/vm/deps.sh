@@ -16,6 +16,7 @@ PACKAGES=(
 	build-essential kmod sparse
 	qemu-system-x86 busybox-static cpio gzip xz-utils zstd
 	debootstrap rsync util-linux coreutils
+	libnl-3-dev libnl-genl-3-dev libjson-c-dev pkg-config
 )
 
 installed() {

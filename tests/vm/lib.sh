@@ -227,3 +227,39 @@ chroot_ensure() {
 	fi
 	_chroot_create
 }
+
+# --- booting a guest and reading its console --------------------------------
+
+# Kernel log lines that mean the kernel is unhappy.  Case matters for the
+# first set (kernel spelling); the second set is matched case-insensitively.
+BAD_CASE='BUG:|WARNING:|Oops|Call Trace|Kernel panic|kernel BUG at|UBSAN:|KASAN:|KFENCE:|list_(add|del) corruption'
+BAD_NOCASE='general protection|soft lockup|hung task|hung_task|blocked for more than|bad page|rcu.{0,40}stall|unable to handle'
+
+# Boot $KIMAGE (see kernel_resolve) with VMDIR/initramfs.cpio.gz under TCG,
+# serial console to VMDIR/console.log, qemu's exit code to VMDIR/qemu.rc.
+# env: VM_TIMEOUT, VM_SMP, VM_MEM, VM_APPEND (extra kernel command line).
+vm_boot() {
+	local vmdir=$1 rc=0 start=$SECONDS
+	local cmdline="console=ttyS0,115200 panic=-1 oops=panic loglevel=7 log_buf_len=16M printk.devkmsg=on mitigations=off ${VM_APPEND:-}"
+	rm -f "$vmdir/console.log"
+	log "booting $KREL: smp=$VM_SMP mem=${VM_MEM}M timeout=${VM_TIMEOUT}s"
+	bounded "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -smp "$VM_SMP" -m "$VM_MEM" \
+		-nodefaults -no-user-config -display none -no-reboot -monitor none \
+		-serial "file:$vmdir/console.log" \
+		-kernel "$KIMAGE" -initrd "$vmdir/initramfs.cpio.gz" -append "$cmdline" \
+		>"$vmdir/qemu.out" 2>&1 || rc=$?
+	echo "$rc" >"$vmdir/qemu.rc"
+	log "qemu exited rc=$rc after $((SECONDS - start))s"
+}
+
+# Print the lines of a console log that show a kernel problem, skipping
+# those matching SKIP_RE (a test's own protocol lines, which may quote
+# such words).
+vm_bad_lines() { # console-file skip-regex
+	local judged
+	judged=$(grep -nvE "$2" "$1" || true)
+	{
+		grep -E "$BAD_CASE" <<<"$judged"
+		grep -iE "$BAD_NOCASE" <<<"$judged"
+	} | sort -t: -k1,1n -u | sed 's/^[0-9]*://' || true
+}

@@ -23,10 +23,6 @@ TEST_ARGS=${TEST_ARGS:-}
 SPL_ARGS=${SPL_ARGS:-}
 VM_APPEND=${VM_APPEND:-}
 
-# Kernel log lines that mean the kernel is unhappy.  Case matters for the
-# first set (kernel spelling); the second set is matched case-insensitively.
-BAD_CASE='BUG:|WARNING:|Oops|Call Trace|Kernel panic|kernel BUG at|UBSAN:|KASAN:|KFENCE:|list_(add|del) corruption'
-BAD_NOCASE='general protection|soft lockup|hung task|hung_task|blocked for more than|bad page|rcu.{0,40}stall|unable to handle'
 # Lines never judged by the patterns above: our own protocol, and the
 # command line echo (it would match its own parameters).  No other exception
 # is needed on a clean Debian 6.1 / 6.1-rt / 7.x boot under TCG.
@@ -130,20 +126,6 @@ make_initramfs() {
 		gzip -1 >"$vmdir/initramfs.cpio.gz"
 }
 
-boot() {
-	local vmdir=$1 rc=0
-	local cmdline="console=ttyS0,115200 panic=-1 oops=panic loglevel=7 log_buf_len=16M printk.devkmsg=on mitigations=off $VM_APPEND"
-	rm -f "$vmdir/console.log"
-	log "booting $KREL: smp=$VM_SMP mem=${VM_MEM}M timeout=${VM_TIMEOUT}s TEST_ARGS='$TEST_ARGS'"
-	bounded "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -smp "$VM_SMP" -m "$VM_MEM" \
-		-nodefaults -no-user-config -display none -no-reboot -monitor none \
-		-serial "file:$vmdir/console.log" \
-		-kernel "$KIMAGE" -initrd "$vmdir/initramfs.cpio.gz" -append "$cmdline" \
-		>"$vmdir/qemu.out" 2>&1 || rc=$?
-	echo "$rc" >"$vmdir/qemu.rc"
-	log "qemu exited rc=$rc after $((SECONDS - BOOT_START))s"
-}
-
 # Judge console.log; writes result and prints the summary.  Returns 0 on pass.
 judge() {
 	local id=$1 vmdir=$2 log=$2/console.log clean=$2/console.txt
@@ -180,11 +162,7 @@ judge() {
 			reasons+=("(module_init failed: busybox insmod retries it once, so its lines may appear twice)")
 	fi
 	grep -q 'HARNESS: END' "$clean" || reasons+=("guest init did not finish")
-	grep -nvE "$SKIP_RE" "$clean" >"$vmdir/judged.txt" || true
-	bad=$({
-		grep -E "$BAD_CASE" "$vmdir/judged.txt"
-		grep -iE "$BAD_NOCASE" "$vmdir/judged.txt"
-	} | sort -t: -k1,1n -u | sed 's/^[0-9]*://' || true)
+	bad=$(vm_bad_lines "$clean" "$SKIP_RE")
 	[[ -z $bad ]] || reasons+=("kernel log has BUG/WARNING/Oops/lockup lines")
 
 	local harness_err=0 verdict=pass why
@@ -253,7 +231,7 @@ main() {
 	if ((parse_only == 0)); then
 		make_initramfs "$obj" "$vmdir"
 		BOOT_START=$SECONDS
-		boot "$vmdir"
+		vm_boot "$vmdir"
 		# A guest that died before anything of ours was loaded is a
 		# kernel-under-TCG flake (seen once on 7.x: an int3 Oops in the
 		# scheduler during boot), not a verdict on this project: boot
@@ -262,7 +240,7 @@ main() {
 			warn "$id: guest died before spl_kmem was loaded; booting once more (first log: console.boot1.log)"
 			mv "$vmdir/console.log" "$vmdir/console.boot1.log" 2>/dev/null || true
 			BOOT_START=$SECONDS
-			boot "$vmdir"
+			vm_boot "$vmdir"
 		fi
 	fi
 	judge "$id" "$vmdir"

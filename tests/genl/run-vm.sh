@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Control-plane tests (or the demo) in a VM: build spl_kmem.ko, the test
+# module tests/genl/kmod and, statically, splkmemctl and the test tools;
+# boot KERNEL_ID under qemu (TCG) with a busybox initramfs that runs
+# tests/genl/guest.sh (or demo.sh); judge the serial console.
+#
+# usage: run-vm.sh [--demo] [--no-build] [--parse-only] KERNEL_ID
+#   --demo        run demo.sh instead of the tests; print its console
+#   --no-build    reuse build/obj/genl-KERNEL_ID
+#   --parse-only  only re-judge build/vm/genl-KERNEL_ID/console.log
+# env: VM_TIMEOUT (seconds, default 1200), VM_SMP (4), VM_MEM (MiB, 2048),
+#      GENL_NCACHES (caches for the big dump, default 5000),
+#      GENL_FUZZ (messages for the fuzzer, default 12000)
+# Output: build/vm/genl-KERNEL_ID/{console.log,result}; exit 0 on a pass.
+#
+# Reuses tests/vm/lib.sh (kernel resolution, the trixie chroot for 7.x).
+set -euo pipefail
+# shellcheck disable=SC2034  # STEP is read by lib.sh
+STEP=genl
+GENL_DIR=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../vm/lib.sh
+. "$GENL_DIR/../vm/lib.sh"
+
+VM_TIMEOUT=${VM_TIMEOUT:-1200}
+VM_SMP=${VM_SMP:-4}
+VM_MEM=${VM_MEM:-2048}
+GENL_NCACHES=${GENL_NCACHES:-5000}
+GENL_FUZZ=${GENL_FUZZ:-12000}
+
+# Our protocol lines are exempt from the kernel-log scan.
+SKIP_RE='GENL: |Command line: '
+
+usage() {
+	sed -n '2,16s/^# \{0,1\}//p' "$0" >&2
+	exit 2
+}
+
+sync_tree() {
+	mkdir -p "$1"
+	rsync -a --delete --exclude=/build/ --exclude=/.git/ \
+		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+		--exclude='.*.cmd' --exclude='*.a' --exclude='Module.symvers' \
+		--exclude='modules.order' --exclude='spl_kmem_config.h' \
+		--exclude=/ctl/splkmemctl --exclude='/tests/genl/tools/jcheck' \
+		--exclude='/tests/genl/tools/nlfuzz' --exclude='/tests/genl/tools/nldump' \
+		--exclude='/tests/genl/tools/asuser' \
+		"$SRC/" "$1/"
+}
+
+# Kernel modules: on the host, or in the chroot for 7.x.
+build_modules() {
+	local obj=$1 top=$1 blog=$1/build.log
+	local run=(timeout 900 make -j"$(nproc)")
+	if [[ -n $KROOT ]]; then
+		chroot_lock
+		mkdir -p "$CHROOT_DIR$CHROOT_OBJ"
+		chroot_mount_begin
+		mount --bind "$obj" "$CHROOT_DIR$CHROOT_OBJ"
+		top=$CHROOT_OBJ
+		run=(in_chroot 900 make -j"$(nproc)")
+	fi
+	: >"$blog"
+	if ! "${run[@]}" -C "$top/kernel" KDIR="$KDIR" >>"$blog" 2>&1 ||
+		! "${run[@]}" -C "$top/tests/genl/kmod" KDIR="$KDIR" \
+			SPL_KMEM_SYMVERS="$top/kernel/Module.symvers" >>"$blog" 2>&1; then
+		cat "$blog"
+		die "module build failed"
+	fi
+	[[ -z $KROOT ]] || chroot_umount_all
+}
+
+# Userspace: static, built on the host whatever the guest kernel.
+build_user() {
+	local obj=$1
+	make -s -C "$obj/ctl" STATIC=1 >>"$obj/build.log" 2>&1 ||
+		{ cat "$obj/build.log"; die "splkmemctl build failed"; }
+	make -s -C "$obj/tests/genl/tools" >>"$obj/build.log" 2>&1 ||
+		{ cat "$obj/build.log"; die "test tools build failed"; }
+}
+
+write_init() {
+	cat >"$1" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /tmp
+echo "<5>GENL: guest up: kernel $(uname -r), $(nproc) cpus" >/dev/kmsg
+sh /genl/script.sh $(cat /genl/args)
+sleep 1
+echo "<5>GENL: END" >/dev/kmsg
+sync
+poweroff -f
+EOF
+	chmod 755 "$1"
+}
+
+make_initramfs() {
+	local obj=$1 vmdir=$2 script=$3 stage=$2/initramfs
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,modules,genl}
+	cp /bin/busybox "$stage/bin/busybox"
+	cp "$obj/kernel/spl_kmem.ko" "$obj/tests/genl/kmod/spl_kmem_genl_test.ko" \
+		"$stage/modules/"
+	cp "$obj/ctl/splkmemctl" "$obj/tests/genl/tools/"{jcheck,nlfuzz,nldump,asuser} \
+		"$stage/bin/"
+	cp "$GENL_DIR/$script" "$stage/genl/script.sh"
+	echo "$GENL_NCACHES $GENL_FUZZ" >"$stage/genl/args"
+	mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
+	write_init "$stage/init"
+	(cd "$stage" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) |
+		gzip -1 >"$vmdir/initramfs.cpio.gz"
+}
+
+judge() {
+	local id=$1 vmdir=$2 clean=$2/console.txt pass fail done_line bad qrc reasons=()
+	tr -d '\r' <"$vmdir/console.log" >"$clean"
+	qrc=$(cat "$vmdir/qemu.rc" 2>/dev/null || echo missing)
+	pass=$(grep -c 'GENL: PASS ' "$clean" || true)
+	fail=$(grep -c 'GENL: FAIL ' "$clean" || true)
+	done_line=$(grep -oE 'GENL: DONE [0-9]+ passed, [0-9]+ failed' "$clean" || true)
+	[[ $qrc == 0 ]] || reasons+=("qemu exited with $qrc")
+	[[ -n $done_line ]] || reasons+=("no DONE line")
+	((fail == 0)) || reasons+=("$fail test(s) failed")
+	grep -q 'GENL: END' "$clean" || reasons+=("guest did not finish")
+	bad=$(vm_bad_lines "$clean" "$SKIP_RE")
+	[[ -z $bad ]] || reasons+=("kernel log has BUG/WARNING/Oops/lockup lines")
+	{
+		echo "kernel=$id"
+		echo "release=$KREL"
+		echo "passed=$pass"
+		echo "failed=$fail"
+		echo "verdict=$([[ ${#reasons[@]} == 0 ]] && echo pass || echo fail)"
+		echo "reasons=\"$(printf '%s; ' "${reasons[@]}" | tr -d '"$`\\')\""
+	} >"$vmdir/result"
+	grep -E 'GENL: (PASS|FAIL) ' "$clean" | sed 's/.*GENL: //'
+	if ((${#reasons[@]})); then
+		[[ -z $bad ]] || sed 's/^/offending: /' <<<"$bad" | head -n 40
+		printf 'reason: %s\n' "${reasons[@]}"
+		echo "genl $id: $pass passed, $((fail > 0 ? fail : 1)) failed"
+		return 1
+	fi
+	echo "genl $id: $pass passed, 0 failed"
+}
+
+main() {
+	local build=1 parse_only=0 demo=0
+	while (($#)); do
+		case $1 in
+		--demo) demo=1 ;;
+		--no-build) build=0 ;;
+		--parse-only) parse_only=1 build=0 ;;
+		-*) usage ;;
+		*) break ;;
+		esac
+		shift
+	done
+	(($# == 1)) || usage
+	local id=$1 name vmdir obj
+	valid_kernel_id "$id" || die "unknown kernel id '$id' (known: ${KERNEL_IDS[*]})"
+	name=genl-$id
+	((demo == 0)) || name=demo-$id
+	# shellcheck disable=SC2034  # read by log() in lib.sh
+	STEP=$name
+	vmdir=$BUILD_DIR/vm/$name
+	obj=$BUILD_DIR/obj/genl-$id
+	mkdir -p "$vmdir"
+	kernel_resolve "$id"
+	BOOT_START=$SECONDS
+	if ((parse_only == 0)); then
+		if ((build)); then
+			if [[ ! -f $obj/.kdir || $(cat "$obj/.kdir") != "$KREL" ]]; then
+				rm -rf --one-file-system "$obj"
+			fi
+			sync_tree "$obj"
+			echo "$KREL" >"$obj/.kdir"
+			build_modules "$obj"
+			build_user "$obj"
+		fi
+		make_initramfs "$obj" "$vmdir" "$([[ $demo == 1 ]] && echo demo.sh || echo guest.sh)"
+		BOOT_START=$SECONDS
+		vm_boot "$vmdir"
+	fi
+	if ((demo)); then
+		tr -d '\r' <"$vmdir/console.log" | sed -n '/GENL: DEMO BEGIN/,/GENL: DEMO END/p' |
+			grep -v 'GENL: DEMO' | grep -vE '^\[ *[0-9]+\.[0-9]+\] '
+		grep -q 'GENL: DEMO END' "$vmdir/console.log" || die "the demo did not finish (see $vmdir/console.log)"
+		return 0
+	fi
+	judge "$id" "$vmdir"
+}
+
+main "$@"
