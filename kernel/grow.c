@@ -173,29 +173,36 @@ void *skc_grow(struct splkmem_cache *c, int kmflags)
 
 static void skc_trim_workfn(struct work_struct *work)
 {
-	struct splkmem_cache *c = container_of(work, struct splkmem_cache,
-					       trim_work);
+	struct splkmem_cache *c = container_of(to_delayed_work(work),
+					       struct splkmem_cache, trim_work);
+	unsigned long keep = skc_empty_reserve(c);
 
-	skc_slab_reclaim(c, skc_empty_reserve(c), ULONG_MAX);
+	skc_slab_reclaim(c, keep, ULONG_MAX, SKC_EMPTY_AGE);
+	/* Slabs emptied since the last kick are not old enough yet. */
+	if (READ_ONCE(c->nr_empty) > keep)
+		skc_trim_kick(c);
 }
 
-/* Free the empty slabs beyond the reserve, later.  Any context. */
+/*
+ * Free the empty slabs beyond the reserve once they have aged.  Any
+ * context; nothing happens while a trim is already pending.
+ */
 void skc_trim_kick(struct splkmem_cache *c)
 {
-	queue_work(skc_grow_wq, &c->trim_work);
+	queue_delayed_work(skc_grow_wq, &c->trim_work, SKC_EMPTY_AGE);
 }
 
 void skc_grow_setup(struct splkmem_cache *c)
 {
 	init_waitqueue_head(&c->grow_wq);
 	INIT_WORK(&c->grow_work, skc_grow_workfn);
-	INIT_WORK(&c->trim_work, skc_trim_workfn);
+	INIT_DELAYED_WORK(&c->trim_work, skc_trim_workfn);
 }
 
 void skc_grow_cancel(struct splkmem_cache *c)
 {
 	cancel_work_sync(&c->grow_work);
-	cancel_work_sync(&c->trim_work);
+	cancel_delayed_work_sync(&c->trim_work);
 }
 
 void skc_grow_set_threads(unsigned int n)

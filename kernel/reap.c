@@ -26,7 +26,7 @@ static void skc_reap_drained(struct splkmem_cache *c,
 	if (skc_is_slab(c)) {
 		kmem_cache_shrink(c->linux_cache);
 	} else {
-		one.bytes = skc_slab_reclaim(c, 0, ULONG_MAX);
+		one.bytes = skc_slab_reclaim(c, 0, ULONG_MAX, 0);
 		one.slabs = one.bytes / c->slab_size;
 	}
 
@@ -110,7 +110,7 @@ static unsigned long skc_shrink_scan(struct shrinker *s,
 			break;
 		if (!skc_is_slab(c) && READ_ONCE(c->nr_empty))
 			freed += skc_slab_reclaim(c, 0,
-						  sc->nr_to_scan - freed) >>
+						  sc->nr_to_scan - freed, 0) >>
 				 PAGE_SHIFT;
 	}
 	up_read(&skc_caches_sem);

@@ -22,7 +22,7 @@
 #include <linux/list.h>
 #include <linux/spinlock.h>	/* before local_lock.h: PREEMPT_RT needs it */
 #include <linux/local_lock.h>
-#include <linux/percpu_counter.h>
+#include <linux/percpu.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
 #include <linux/wait.h>
@@ -33,6 +33,14 @@
 #define SKC_SLAB_MAGIC		0x534c4142u	/* "SLAB" */
 #define SKC_OBJ_MAGIC		0x4f424a53u	/* "OBJS" */
 #define SKC_MAG_MAX		256		/* largest magazine */
+
+/*
+ * Empty slabs beyond the reserve are freed in the background only once
+ * they have stayed empty this long, so a working set that swings by more
+ * than a magazine does not pay vmalloc and vfree on every swing.  A reap
+ * or the shrinker frees them at once.
+ */
+#define SKC_EMPTY_AGE		(5 * HZ)
 
 /* Bits of splkmem_cache.state. */
 enum {
@@ -47,6 +55,7 @@ struct skc_slab {
 	unsigned int ref;		/* objects handed out */
 	unsigned int objs;
 	void *free;			/* first free object */
+	unsigned long emptied;		/* jiffies when it last became empty */
 	struct list_head link;		/* on the cache's empty/partial/full list */
 	struct splkmem_cache *cache;
 };
@@ -98,7 +107,7 @@ struct splkmem_cache {
 	/* Linux-slab backing. */
 	char linux_name[SPLKMEM_NAME_MAX + 8];	/* "splkmem_" + name */
 	struct kmem_cache *linux_cache;
-	struct percpu_counter linux_objs;
+	long __percpu *linux_objs;	/* summed by skc_linux_objs() */
 
 	/* Magazines. */
 	struct skc_cpu __percpu *cpu;
@@ -118,7 +127,7 @@ struct splkmem_cache {
 	wait_queue_head_t grow_wq;
 	atomic_t grow_waiters;		/* threads waiting for a growth */
 	struct work_struct grow_work;
-	struct work_struct trim_work;
+	struct delayed_work trim_work;
 	unsigned int grow_delay_ms;	/* testing only */
 
 	/* Statistics, under @lock. */
@@ -184,7 +193,7 @@ unsigned int skc_slab_take(struct splkmem_cache *c, void **objs,
 			   unsigned int want);
 void skc_slab_put(struct splkmem_cache *c, void **objs, unsigned int n);
 size_t skc_slab_reclaim(struct splkmem_cache *c, unsigned long keep,
-			unsigned long max_pages);
+			unsigned long max_pages, unsigned long min_age);
 unsigned long skc_empty_reserve(const struct splkmem_cache *c);
 extern atomic_long_t skc_empty_pages;
 

@@ -81,6 +81,7 @@ struct skc_slab *skc_slab_create(struct splkmem_cache *c)
 		next = obj;
 	}
 	slab->free = next;
+	slab->emptied = jiffies;
 	return slab;
 }
 
@@ -108,6 +109,7 @@ static void skc_slab_relink(struct splkmem_cache *c, struct skc_slab *slab,
 		if (++c->slab_alloc > c->slab_max)
 			c->slab_max = c->slab_alloc;
 	} else if (old_ref && slab->ref == 0) {
+		slab->emptied = jiffies;
 		c->slab_alloc--;
 		c->nr_empty++;
 		atomic_long_add(pages, &skc_empty_pages);
@@ -139,11 +141,15 @@ unsigned int skc_slab_take(struct splkmem_cache *c, void **objs,
 		struct skc_slab *slab;
 		unsigned int old_ref;
 
+		/*
+		 * Partial slabs first, then the most recently emptied one, so
+		 * that the oldest empty slabs (at the head) can age out.
+		 */
 		slab = list_first_entry_or_null(&c->partial, struct skc_slab,
 						link);
-		if (!slab)
-			slab = list_first_entry_or_null(&c->empty,
-							struct skc_slab, link);
+		if (!slab && !list_empty(&c->empty))
+			slab = list_last_entry(&c->empty, struct skc_slab,
+					       link);
 		if (!slab)
 			break;
 
@@ -189,9 +195,8 @@ void skc_slab_put(struct splkmem_cache *c, void **objs, unsigned int n)
 }
 
 /*
- * Empty slabs a cache keeps after a magazine overflow: enough to refill
- * half of every CPU's magazine, so a burst that frees and then allocates
- * again does not go back to vmalloc.
+ * Empty slabs a cache keeps however long they stay empty: enough to refill
+ * half of every CPU's magazine.
  */
 unsigned long skc_empty_reserve(const struct splkmem_cache *c)
 {
@@ -203,12 +208,13 @@ unsigned long skc_empty_reserve(const struct splkmem_cache *c)
  * @c: the cache
  * @keep: empty slabs to keep
  * @max_pages: stop after freeing this many pages
+ * @min_age: free only slabs empty for at least this many jiffies (0: any)
  *
  * Context: process context; takes c->lock.
  * Return: bytes freed.
  */
 size_t skc_slab_reclaim(struct splkmem_cache *c, unsigned long keep,
-			unsigned long max_pages)
+			unsigned long max_pages, unsigned long min_age)
 {
 	unsigned long pages = c->slab_size >> PAGE_SHIFT, freed = 0;
 	struct skc_slab *slab, *next;
@@ -219,6 +225,8 @@ size_t skc_slab_reclaim(struct splkmem_cache *c, unsigned long keep,
 	while (c->nr_empty > keep && freed < max_pages) {
 		/* The least recently emptied slab is at the head. */
 		slab = list_first_entry(&c->empty, struct skc_slab, link);
+		if (min_age && time_before(jiffies, slab->emptied + min_age))
+			break;
 		list_move(&slab->link, &doomed);
 		c->nr_empty--;
 		c->slab_total--;

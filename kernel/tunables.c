@@ -108,6 +108,6 @@ MODULE_PARM_DESC(obj_per_slab, "Target objects per slab (1-4096)");
 SKC_PARAM(max_size, SKC_TUNABLE_MAX_SIZE);
 MODULE_PARM_DESC(max_size, "Largest slab in MiB (1-512)");
 SKC_PARAM(slab_limit, SKC_TUNABLE_SLAB_LIMIT);
-MODULE_PARM_DESC(slab_limit, "Objects up to N bytes use the Linux slab (0-32768 with 4 KiB pages), 0 = never");
+MODULE_PARM_DESC(slab_limit, "Objects smaller than N bytes use the Linux slab (0-32768 with 4 KiB pages), 0 = never");
 SKC_PARAM(kmem_threads, SKC_TUNABLE_KMEM_THREADS);
 MODULE_PARM_DESC(kmem_threads, "Concurrent asynchronous slab growths (1-64)");

@@ -125,8 +125,8 @@ struct splkmem_cache_stats {
  * @dtor: destructor run on each free, or NULL
  * @priv: private pointer passed to @ctor and @dtor
  * @flags: SPLKMEM_KMC_* flags; without KVMEM or SLAB the backing is chosen
- *         by size: the Linux slab up to the slab_limit tunable, virtual-
- *         memory-backed slabs above it
+ *         by size: the Linux slab below the slab_limit tunable, virtual-
+ *         memory-backed slabs from it up
  *
  * Context: process context; may sleep.
  * Return: the cache, or an ERR_PTR(): -EINVAL for a bad argument, -EEXIST
