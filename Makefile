@@ -8,6 +8,7 @@
 #   make check-vm KERNELS="6.1"   deps + VM tests on the given kernels
 #   make user            build splkmemctl (and lib/libsplkmem.a)
 #   make demo            boot the VM and show splkmemctl at work
+#   make bench           benchmarks: writes BENCHMARKS.md and BENCHMARKS.png
 #   make deps            install the host packages
 #   make clean           remove build output (keeps the trixie chroot)
 #   make distclean       also remove the trixie chroot (build/)
@@ -23,7 +24,7 @@ KDIR ?= $(shell \
 	ls -d /lib/modules/*/build 2>/dev/null | grep -v -- '-rt-' | sort -V | tail -n1 | grep . || \
 	ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n1)
 
-.PHONY: all modules user demo check check-host check-vm deps clean distclean help
+.PHONY: all modules user demo bench check check-host check-vm deps clean distclean help
 
 all: modules user
 
@@ -37,6 +38,10 @@ user:
 demo:
 	@tests/vm/deps.sh
 	@tests/genl/run-vm.sh --demo $(or $(DEMO_KERNEL),6.1)
+
+bench:
+	@tests/vm/deps.sh
+	@tests/bench/run.sh $(BENCH_ARGS)
 
 check:
 	@tests/vm/check.sh --deps --host --vm $(KERNELS)
