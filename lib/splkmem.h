@@ -143,6 +143,32 @@ int splkmem_events_subscribe(struct splkmem *h);
 int splkmem_events_fd(const struct splkmem *h);
 int splkmem_events_read(struct splkmem *h, splkmem_event_fn fn, void *arg);
 
+/*
+ * Watching for the module: a socket on the generic netlink controller's
+ * "notify" group tells when the spl_kmem family is registered (module
+ * loaded) or unregistered (module unloaded), so a client can wait for
+ * the module without polling.  Subscribe before the first splkmem_open()
+ * so that no registration can fall between the two.
+ */
+struct splkmem_watch;
+
+#define SPLKMEM_WATCH_NEW	0x1	/* the family was registered */
+#define SPLKMEM_WATCH_DEL	0x2	/* the family was unregistered */
+#define SPLKMEM_WATCH_LOST	0x4	/* notifications were lost: look again */
+
+/* On failure *w is NULL and @err (if not NULL) says why. */
+int splkmem_watch_open(struct splkmem_watch **w, struct splkmem_error *err);
+void splkmem_watch_close(struct splkmem_watch *w);
+/* Poll it for readability, then call splkmem_watch_read(). */
+int splkmem_watch_fd(const struct splkmem_watch *w);
+/*
+ * Read every pending notification without blocking; *@what gets the
+ * SPLKMEM_WATCH_* bits of those about the spl_kmem family (0: none).
+ * When both NEW and DEL are set, the order is unknown: close any handle
+ * and try splkmem_open() again.  Return 0 or a negative errno.
+ */
+int splkmem_watch_read(struct splkmem_watch *w, unsigned int *what);
+
 const char *splkmem_event_name(enum splkmem_event_type type);
 const char *splkmem_backing_name(uint32_t backing);
 
