@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Prometheus text format.  The per-cache metrics are a table: each row
+ * says which field of struct splkmem_cache_info it reports, so a field
+ * the dump gains needs one row here.  Names follow node_exporter's
+ * slabinfo collector where one applies (objects, object_size_bytes,
+ * objects_per_slab).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "metrics.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+enum mtype { GAUGE, COUNTER };
+
+struct cache_metric {
+	const char *name;
+	enum mtype type;
+	const char *help;
+	uint16_t off;
+	uint8_t size;		/* 1 (bool), 4 or 8 */
+};
+
+#define M(_name, _type, _field, _help)					\
+	{ "spl_kmem_cache_" _name, _type, _help,			\
+	  offsetof(struct splkmem_cache_info, _field),			\
+	  sizeof(((struct splkmem_cache_info *)0)->_field) }
+
+static const struct cache_metric cache_metrics[] = {
+	M("object_size_bytes", GAUGE, obj_size,
+	  "Object size as requested at cache creation."),
+	M("object_align_bytes", GAUGE, obj_align, "Object alignment."),
+	M("slab_size_bytes", GAUGE, slab_size,
+	  "Bytes per slab (0 for caches backed by the Linux slab)."),
+	M("objects_per_slab", GAUGE, slab_objs,
+	  "Objects per slab (0 for caches backed by the Linux slab)."),
+	M("magazine_size", GAUGE, mag_size,
+	  "Capacity of each per-CPU magazine, in objects."),
+	M("magazine_refill", GAUGE, mag_refill,
+	  "Objects moved per magazine refill or flush."),
+	M("magazine_auto", GAUGE, mag_auto,
+	  "1 when the magazine size is chosen automatically."),
+	M("magazine_objects", GAUGE, mag_objs,
+	  "Objects held in the magazines of all CPUs."),
+	M("slabs", GAUGE, slab_total, "Slabs held by the cache."),
+	M("slabs_in_use", GAUGE, slab_alloc,
+	  "Slabs with at least one object allocated."),
+	M("slabs_in_use_max", GAUGE, slab_max,
+	  "High-water mark of slabs in use."),
+	M("objects", GAUGE, obj_total,
+	  "Objects in all slabs, emergency objects included."),
+	M("objects_allocated", GAUGE, obj_alloc,
+	  "Objects handed out (live or in magazines), emergency objects included."),
+	M("objects_allocated_max", GAUGE, obj_max,
+	  "High-water mark of objects allocated."),
+	M("emergency_objects", GAUGE, obj_emergency,
+	  "Emergency objects outstanding."),
+	M("emergency_objects_max", GAUGE, obj_emergency_max,
+	  "High-water mark of emergency objects outstanding."),
+	M("deadlocks_total", COUNTER, obj_deadlock,
+	  "Slab growths declared deadlocked."),
+	M("linux_objects", GAUGE, linux_objs,
+	  "Objects allocated from the Linux slab cache backing the cache."),
+	M("slabs_created_total", COUNTER, slab_create, "Slabs created."),
+	M("slabs_destroyed_total", COUNTER, slab_destroy, "Slabs freed."),
+	M("slab_alloc_failures_total", COUNTER, slab_fail,
+	  "Slab allocations that failed."),
+	M("growths_total", COUNTER, grow,
+	  "Asynchronous growths that added slabs."),
+	M("reaps_total", COUNTER, reap, "Reaps of the cache."),
+	M("memory_bytes", GAUGE, bytes,
+	  "Memory held by the cache (slabs and emergency objects)."),
+};
+
+#undef M
+
+static const char *const error_names[ERR_COUNT] = {
+	[ERR_CONNECT] = "connect",
+	[ERR_DUMP] = "dump",
+	[ERR_EVENTS] = "events",
+	[ERR_MAGAZINE] = "magazine",
+	[ERR_TUNABLE] = "tunable",
+	[ERR_REAP] = "reap",
+	[ERR_PRESSURE] = "pressure",
+	[ERR_TEXTFILE] = "textfile",
+	[ERR_HTTP] = "http",
+};
+
+const char *daemon_error_name(enum daemon_error e)
+{
+	return (unsigned int)e < ERR_COUNT ? error_names[e] : "unknown";
+}
+
+static const char *type_name(enum mtype t)
+{
+	return t == COUNTER ? "counter" : "gauge";
+}
+
+static void header(FILE *out, const char *name, enum mtype type,
+		   const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+		type_name(type));
+}
+
+void metrics_escape_label(FILE *out, const char *value)
+{
+	const char *c;
+
+	for (c = value; *c; c++) {
+		if (*c == '\\')
+			fputs("\\\\", out);
+		else if (*c == '"')
+			fputs("\\\"", out);
+		else if (*c == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*c, out);
+	}
+}
+
+static uint64_t field(const struct splkmem_cache_info *c,
+		      const struct cache_metric *m)
+{
+	const char *p = (const char *)c + m->off;
+	uint32_t v32;
+	uint64_t v64;
+
+	switch (m->size) {
+	case 1:
+		return *(const bool *)p;
+	case 4:
+		memcpy(&v32, p, 4);
+		return v32;
+	default:
+		memcpy(&v64, p, 8);
+		return v64;
+	}
+}
+
+static void flags_label(uint32_t flags, char *buf, size_t len)
+{
+	static const struct { uint32_t bit; const char *name; } names[] = {
+		{ SPLKMEM_CACHE_F_NODEBUG, "nodebug" },
+		{ SPLKMEM_CACHE_F_KVMEM, "kvmem" },
+		{ SPLKMEM_CACHE_F_SLAB, "slab" },
+		{ SPLKMEM_CACHE_F_RECLAIMABLE, "reclaimable" },
+	};
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if ((flags & names[i].bit) && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+					      n ? "," : "", names[i].name);
+}
+
+static void cache_series(FILE *out, const struct splkmem_cache_info *caches,
+			 size_t n)
+{
+	char flags[64];
+	size_t i, j;
+
+	header(out, "spl_kmem_caches", GAUGE, "Caches that exist.");
+	fprintf(out, "spl_kmem_caches %zu\n", n);
+	if (!n)
+		return;
+	header(out, "spl_kmem_cache_info", GAUGE,
+	       "Constant 1, labelled with the cache's backing and creation flags.");
+	for (i = 0; i < n; i++) {
+		flags_label(caches[i].flags, flags, sizeof(flags));
+		fputs("spl_kmem_cache_info{cache=\"", out);
+		metrics_escape_label(out, caches[i].name);
+		fprintf(out, "\",backing=\"%s\",flags=\"%s\"} 1\n",
+			splkmem_backing_name(caches[i].backing), flags);
+	}
+	for (j = 0; j < ARRAY_SIZE(cache_metrics); j++) {
+		const struct cache_metric *m = &cache_metrics[j];
+
+		header(out, m->name, m->type, m->help);
+		for (i = 0; i < n; i++) {
+			fprintf(out, "%s{cache=\"", m->name);
+			metrics_escape_label(out, caches[i].name);
+			fprintf(out, "\"} %llu\n",
+				(unsigned long long)field(&caches[i], m));
+		}
+	}
+}
+
+static void one(FILE *out, const char *name, enum mtype type,
+		const char *help, uint64_t v)
+{
+	header(out, name, type, help);
+	fprintf(out, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void daemon_series(FILE *out, const struct daemon_stats *st)
+{
+	size_t i;
+
+	one(out, "spl_kmemd_module_loaded", GAUGE,
+	    "1 when the spl_kmem module is loaded and the daemon is connected to it.",
+	    st->module_loaded);
+	one(out, "spl_kmemd_module_connections_total", COUNTER,
+	    "Times the daemon connected to the module (at start and after each reload of it).",
+	    st->module_connects);
+	one(out, "spl_kmemd_pressure_trigger_active", GAUGE,
+	    "1 when a memory pressure (PSI) trigger is armed.",
+	    st->pressure_active);
+	one(out, "spl_kmemd_pressure_events_total", COUNTER,
+	    "Memory pressure events received from the PSI trigger.",
+	    st->pressure_events);
+	one(out, "spl_kmemd_pressure_events_ratelimited_total", COUNTER,
+	    "Memory pressure events that caused no reap because of the cooldown.",
+	    st->pressure_ratelimited);
+	one(out, "spl_kmemd_reaps_total", COUNTER,
+	    "Reap requests the module carried out.", st->reaps);
+	one(out, "spl_kmemd_reaped_bytes_total", COUNTER,
+	    "Bytes the reaps returned to the system.", st->reaped_bytes);
+	one(out, "spl_kmemd_reaped_slabs_total", COUNTER,
+	    "Slabs the reaps freed.", st->reaped_slabs);
+	one(out, "spl_kmemd_magazine_changes_total", COUNTER,
+	    "Cache magazine sizes set from the configuration.",
+	    st->magazine_changes);
+	one(out, "spl_kmemd_tunable_changes_total", COUNTER,
+	    "Module tunables set from the configuration.",
+	    st->tunable_changes);
+	header(out, "spl_kmemd_config_reloads_total", COUNTER,
+	       "Configuration reloads (SIGHUP), by result.");
+	fprintf(out, "spl_kmemd_config_reloads_total{result=\"success\"} %llu\n"
+		"spl_kmemd_config_reloads_total{result=\"failure\"} %llu\n",
+		(unsigned long long)st->reloads_ok,
+		(unsigned long long)st->reloads_failed);
+	one(out, "spl_kmemd_config_last_reload_successful", GAUGE,
+	    "1 when the last configuration reload (or the start) succeeded.",
+	    st->last_reload_ok);
+	header(out, "spl_kmemd_errors_total", COUNTER,
+	       "Operations that failed, by operation.");
+	for (i = 0; i < ERR_COUNT; i++)
+		fprintf(out, "spl_kmemd_errors_total{operation=\"%s\"} %llu\n",
+			error_names[i], (unsigned long long)st->errors[i]);
+}
+
+int metrics_format(FILE *out, const struct splkmem_cache_info *caches,
+		   size_t ncaches, const struct daemon_stats *st)
+{
+	if (caches)
+		cache_series(out, caches, ncaches);
+	daemon_series(out, st);
+	return ferror(out) ? -EIO : 0;
+}
+
+char *metrics_render(const struct splkmem_cache_info *caches, size_t ncaches,
+		     const struct daemon_stats *st, size_t *len)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&buf, &size);
+	int rc;
+
+	if (!out)
+		return NULL;
+	rc = metrics_format(out, caches, ncaches, st);
+	if (fclose(out) || rc) {
+		free(buf);
+		return NULL;
+	}
+	*len = size;
+	return buf;
+}
+
+static int fsync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int metrics_write_textfile(const char *path, const char *buf, size_t len,
+			   const char **what)
+{
+	size_t plen = strlen(path), done = 0;
+	const char *step = "creating a temporary file";
+	char *tmp = malloc(plen + 8);
+	int fd, rc = 0;
+
+	if (!tmp) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* node_exporter reads only *.prom: it never sees the temporary. */
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".XXXXXX", 8);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	step = "writing";
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (!rc && fchmod(fd, 0644))
+		step = "making it readable", rc = -errno;
+	if (!rc && fsync(fd))
+		step = "syncing", rc = -errno;
+	if (close(fd) && !rc)
+		step = "closing", rc = -errno;
+	if (!rc && rename(tmp, path))
+		step = "renaming it into place", rc = -errno;
+	if (rc)
+		unlink(tmp);
+	else if ((rc = fsync_dir(path)))
+		step = "syncing the directory";
+out:
+	free(tmp);
+	if (what)
+		*what = rc ? step : NULL;
+	return rc;
+}
