@@ -35,17 +35,6 @@ usage() {
 	exit 2
 }
 
-sync_tree() {
-	mkdir -p "$1"
-	rsync -a --delete --exclude=/build/ --exclude=/.git/ \
-		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
-		--exclude='.*.cmd' --exclude='*.a' --exclude='Module.symvers' \
-		--exclude='modules.order' --exclude='spl_kmem_config.h' \
-		--exclude=/ctl/splkmemctl --exclude='/tests/genl/tools/jcheck' \
-		--exclude='/tests/genl/tools/nlfuzz' --exclude='/tests/genl/tools/nldump' \
-		--exclude='/tests/genl/tools/asuser' \
-		"$SRC/" "$1/"
-}
 
 # Kernel modules: on the host, or in the chroot for 7.x.
 build_modules() {
@@ -182,7 +171,7 @@ main() {
 		fi
 		make_initramfs "$obj" "$vmdir" "$([[ $demo == 1 ]] && echo demo.sh || echo guest.sh)"
 		BOOT_START=$SECONDS
-		vm_boot "$vmdir"
+		vm_boot "$vmdir" "$vmdir/initramfs.cpio.gz" "oops=panic loglevel=7 log_buf_len=16M"
 	fi
 	if ((demo)); then
 		tr -d '\r' <"$vmdir/console.log" | sed -n '/GENL: DEMO BEGIN/,/GENL: DEMO END/p' |

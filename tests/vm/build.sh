@@ -25,23 +25,6 @@ usage() {
 	exit 2
 }
 
-# Mirror the sources; never copy build products from SRC, and keep the
-# copy's own products (rsync does not delete excluded files).  Compare by
-# content and do not keep mtimes: a changed file must look newer than its
-# object even when git gave it an older mtime.
-sync_tree() {
-	local dst=$1
-	mkdir -p "$dst"
-	rsync -rlpc --delete \
-		--exclude=/build/ --exclude=/.git/ \
-		--exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
-		--exclude='.*.cmd' --exclude='*.a' --exclude='Module.symvers' \
-		--exclude='modules.order' --exclude='.tmp_versions/' --exclude='*.dwo' \
-		--exclude='.*.d' --exclude='.cache.mk' --exclude='spl_kmem_config.h' \
-		--exclude='/build.log' --exclude='/.kdir' \
-		"$SRC/" "$dst/"
-}
-
 # make, run on the host or in the chroot, bounded in time.
 run_make() {
 	local jobs

@@ -6,9 +6,10 @@
 #   --deps  run tests/vm/deps.sh first
 #   --host  host checks, one test each: kernel-doc, W=1 build, sparse build
 #           (both against 6.1, must be warning-free), exports-no-clash,
-#           exports-selftest
+#           exports-selftest, the daemon's unit tests (make -C daemon check)
 #   --vm    for each KERNEL_ID (default: 6.1 6.1-rt 7.x): the allocator suite
-#           (tests/vm/run.sh) and the control-plane suite (tests/genl/run-vm.sh)
+#           (tests/vm/run.sh), the control-plane suite (tests/genl/run-vm.sh)
+#           and the daemon under systemd (tests/daemon/run-vm.sh)
 # Keeps going after a failure so the summary is complete; exit 1 if anything failed.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR disable=SC2034
@@ -57,6 +58,21 @@ clean_build_check() { # name obj-name requirement make-vars...
 	log "$name took $((SECONDS - start))s"
 }
 
+# A host check that is one make target: pass when it exits 0.
+make_check() { # name make-args...
+	local name=$1 log
+	shift
+	log=$CHECK_DIR/$name.log
+	log "$name: make $*"
+	if make "$@" >"$log" 2>&1; then
+		tail -n 5 "$log"
+		record "$name" pass
+	else
+		tail -n 40 "$log"
+		record "$name" fail "make $* failed"
+	fi
+}
+
 exports_check() {
 	local name=$1 out rc=0
 	shift
@@ -91,6 +107,7 @@ host_checks() {
 	clean_build_check kernel-sparse-6.1 6.1-sparse '^ *CHECK ' C=1
 	exports_check exports-no-clash "$BUILD_DIR/obj/6.1-w1/kernel/Module.symvers"
 	exports_check exports-selftest --self-test
+	make_check daemon-unit -C "$REPO_ROOT/daemon" check
 	log "host checks took $((SECONDS - start))s"
 }
 
@@ -149,6 +166,7 @@ main() {
 		for id in "${kernels[@]}"; do
 			vm_check "$id" "$VM_LIB_DIR/run.sh" "$id"
 			vm_check "genl-$id" "$REPO_ROOT/tests/genl/run-vm.sh" "$id"
+			vm_check "daemon-$id" "$REPO_ROOT/tests/daemon/run-vm.sh" "$id"
 		done
 	fi
 	{

@@ -17,6 +17,8 @@ PACKAGES=(
 	qemu-system-x86 busybox-static cpio gzip xz-utils zstd
 	debootstrap rsync util-linux coreutils
 	libnl-3-dev libnl-genl-3-dev libjson-c-dev pkg-config
+	libsystemd-dev libinih-dev libmicrohttpd-dev libcmocka-dev prometheus
+	e2fsprogs
 )
 
 installed() {

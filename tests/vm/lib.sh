@@ -235,21 +235,34 @@ chroot_ensure() {
 BAD_CASE='BUG:|WARNING:|Oops|Call Trace|Kernel panic|kernel BUG at|UBSAN:|KASAN:|KFENCE:|list_(add|del) corruption'
 BAD_NOCASE='general protection|soft lockup|hung task|hung_task|blocked for more than|bad page|rcu.{0,40}stall|unable to handle'
 
-# Boot $KIMAGE (see kernel_resolve) with VMDIR/initramfs.cpio.gz under TCG,
-# serial console to VMDIR/console.log, qemu's exit code to VMDIR/qemu.rc.
+# Boot $KIMAGE (see kernel_resolve) under TCG with INITRD, serial console
+# to VMDIR/console.log, qemu's exit code to VMDIR/qemu.rc.  APPEND adds to
+# the kernel command line, further arguments go to qemu (e.g. a -drive).
 # env: VM_TIMEOUT, VM_SMP, VM_MEM, VM_APPEND (extra kernel command line).
-vm_boot() {
-	local vmdir=$1 rc=0 start=$SECONDS
-	local cmdline="console=ttyS0,115200 panic=-1 oops=panic loglevel=7 log_buf_len=16M printk.devkmsg=on mitigations=off ${VM_APPEND:-}"
+vm_boot() { # vmdir initrd append [qemu-args...]
+	local vmdir=$1 initrd=$2 append=$3 rc=0 start=$SECONDS
+	shift 3
+	local cmdline="console=ttyS0,115200 panic=-1 printk.devkmsg=on mitigations=off $append ${VM_APPEND:-}"
 	rm -f "$vmdir/console.log"
 	log "booting $KREL: smp=$VM_SMP mem=${VM_MEM}M timeout=${VM_TIMEOUT}s"
 	bounded "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -smp "$VM_SMP" -m "$VM_MEM" \
 		-nodefaults -no-user-config -display none -no-reboot -monitor none \
 		-serial "file:$vmdir/console.log" \
-		-kernel "$KIMAGE" -initrd "$vmdir/initramfs.cpio.gz" -append "$cmdline" \
+		-kernel "$KIMAGE" -initrd "$initrd" -append "$cmdline" "$@" \
 		>"$vmdir/qemu.out" 2>&1 || rc=$?
 	echo "$rc" >"$vmdir/qemu.rc"
 	log "qemu exited rc=$rc after $((SECONDS - start))s"
+}
+
+# Mirror the source tree SRC into DEST for building there, leaving out
+# what git ignores (build products, build/) and keeping DEST's own
+# products (rsync does not delete excluded files).  Compare by content and
+# do not keep mtimes: a changed file must look newer than its object even
+# when git gave it an older mtime.
+sync_tree() { # dest
+	mkdir -p "$1"
+	rsync -rlpc --delete --exclude=/.git/ --filter=':- .gitignore' \
+		--exclude=/build.log --exclude=/.kdir "$SRC/" "$1/"
 }
 
 # Print the lines of a console log that show a kernel problem, skipping

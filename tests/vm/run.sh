@@ -231,7 +231,7 @@ main() {
 	if ((parse_only == 0)); then
 		make_initramfs "$obj" "$vmdir"
 		BOOT_START=$SECONDS
-		vm_boot "$vmdir"
+		vm_boot "$vmdir" "$vmdir/initramfs.cpio.gz" "oops=panic loglevel=7 log_buf_len=16M"
 		# A guest that died before anything of ours was loaded is a
 		# kernel-under-TCG flake (seen once on 7.x: an int3 Oops in the
 		# scheduler during boot), not a verdict on this project: boot
@@ -240,7 +240,7 @@ main() {
 			warn "$id: guest died before spl_kmem was loaded; booting once more (first log: console.boot1.log)"
 			mv "$vmdir/console.log" "$vmdir/console.boot1.log" 2>/dev/null || true
 			BOOT_START=$SECONDS
-			vm_boot "$vmdir"
+			vm_boot "$vmdir" "$vmdir/initramfs.cpio.gz" "oops=panic loglevel=7 log_buf_len=16M"
 		fi
 	fi
 	judge "$id" "$vmdir"
