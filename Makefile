@@ -7,7 +7,7 @@
 #   make check-host      deps + W=1/sparse builds + export clash checks
 #   make check-vm KERNELS="6.1"   deps + VM tests on the given kernels
 #   make user            build splkmemctl (and lib/libsplkmem.a)
-#   make demo            boot the VM and show splkmemctl at work
+#   make demo            boot the VM and show splkmemctl and spl-kmemd at work
 #   make bench           benchmarks: writes BENCHMARKS.md and BENCHMARKS.png
 #   make deps            install the host packages
 #   make clean           remove build output (keeps the trixie chroot)
@@ -38,6 +38,7 @@ user:
 demo:
 	@tests/vm/deps.sh
 	@tests/genl/run-vm.sh --demo $(or $(DEMO_KERNEL),6.1)
+	@tests/daemon/run-vm.sh --demo $(or $(DEMO_KERNEL),6.1)
 
 bench:
 	@tests/vm/deps.sh
