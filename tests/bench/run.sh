@@ -92,33 +92,6 @@ build() {
 	log "built $obj/kernel/spl_kmem.ko and spl_kmem_bench.ko"
 }
 
-# In-tree modules (paths relative to KMODDIR) the given .ko files need.
-module_deps() {
-	local ko names
-	for ko in "$@"; do
-		names=$(modinfo -F depends "$ko" 2>/dev/null | tr ',' ' ')
-		[[ -n ${names// /} ]] || continue
-		awk -v want="$names" '
-			BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) { gsub("-", "_", w[i]); need[w[i]] = 1 } }
-			{
-				path = $1; sub(":$", "", path)
-				b = path; sub(".*/", "", b); sub("[.]ko([.][a-z]+)?$", "", b); gsub("-", "_", b)
-				if (!(b in need)) next
-				for (i = NF; i >= 2; i--) print $i
-				print path
-			}' "$KMODDIR/modules.dep"
-	done | awk '!seen[$0]++'
-}
-
-copy_module() {
-	case $1 in
-	*.ko.xz) xz -dc "$1" >"$2" ;;
-	*.ko.zst) zstd -qdc "$1" >"$2" ;;
-	*.ko.gz) gzip -dc "$1" >"$2" ;;
-	*) cp "$1" "$2" ;;
-	esac
-}
-
 # The guest's /init: load spl_kmem, run each stage listed in /bench/stages,
 # unload, power off.  A stage is a shell file in /bench/stage.d/; every
 # line the guest prints goes through the kernel log, so that it keeps its

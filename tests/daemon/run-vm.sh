@@ -7,9 +7,13 @@
 # boot KERNEL_ID's Debian kernel and initrd on it under qemu (TCG); judge
 # the console (PASS/FAIL lines, BUG/WARNING/Oops lines) and run promtool on
 # the metrics the guest wrote (read back from the image with debugfs).
+# The guest's userspace is Debian 12 whatever the kernel.
 #
 # usage: run-vm.sh [--demo] [--no-build] [--parse-only] [KERNEL_ID]
-#   KERNEL_ID     6.1 (default) or 6.1-rt: a Debian 12 kernel on the host
+#   KERNEL_ID     6.1 (default) or 6.1-rt: a Debian 12 kernel on the host,
+#                 with its /boot/initrd.img; or 7.x: the trixie-backports
+#                 kernel of the chroot (tests/vm/lib.sh), the modules built
+#                 there and an initrd made there by initramfs-tools
 #   --demo        start the daemon, feed it memory pressure, print what it
 #                 logs and exports (for make demo)
 #   --no-build    reuse build/obj/daemon-KERNEL_ID
@@ -45,14 +49,25 @@ usage() {
 
 
 build() {
-	local obj=$1 blog=$1/build.log
+	local obj=$1 top=$1 blog=$1/build.log
+	local run=(bounded 900 make -j"$(nproc)")
+	# Modules for the chroot's kernel are built in the chroot (caller holds
+	# chroot_lock).
+	if [[ -n $KROOT ]]; then
+		mkdir -p "$CHROOT_DIR$CHROOT_OBJ"
+		chroot_mount_begin
+		mount --bind "$obj" "$CHROOT_DIR$CHROOT_OBJ"
+		top=$CHROOT_OBJ
+		run=(in_chroot 900 make -j"$(nproc)")
+	fi
 	: >"$blog"
-	if ! bounded 900 make -j"$(nproc)" -C "$obj/kernel" KDIR="$KDIR" >>"$blog" 2>&1 ||
-		! bounded 900 make -j"$(nproc)" -C "$obj/tests/genl/kmod" KDIR="$KDIR" \
-			SPL_KMEM_SYMVERS="$obj/kernel/Module.symvers" >>"$blog" 2>&1; then
+	if ! "${run[@]}" -C "$top/kernel" KDIR="$KDIR" >>"$blog" 2>&1 ||
+		! "${run[@]}" -C "$top/tests/genl/kmod" KDIR="$KDIR" \
+			SPL_KMEM_SYMVERS="$top/kernel/Module.symvers" >>"$blog" 2>&1; then
 		cat "$blog"
 		die "module build failed"
 	fi
+	[[ -z $KROOT ]] || chroot_umount_all
 	# Userspace, dynamically linked: the guest is Debian 12 like the host.
 	if ! bounded 600 make -j"$(nproc)" -C "$obj/daemon" >>"$blog" 2>&1 ||
 		! bounded 600 make -j"$(nproc)" -C "$obj/ctl" >>"$blog" 2>&1 ||
@@ -210,10 +225,7 @@ main() {
 	done
 	(($# <= 1)) || usage
 	local id=${1:-6.1} name vmdir obj
-	case $id in
-	6.1 | 6.1-rt) ;;
-	*) die "kernel id '$id': the guest is Debian 12, so 6.1 or 6.1-rt" ;;
-	esac
+	valid_kernel_id "$id" || die "unknown kernel id '$id' (known: ${KERNEL_IDS[*]})"
 	name=daemon-$id
 	((demo == 0)) || name=daemon-demo-$id
 	# shellcheck disable=SC2034  # read by log() in lib.sh
@@ -221,9 +233,12 @@ main() {
 	vmdir=$BUILD_DIR/vm/$name
 	obj=$BUILD_DIR/obj/daemon-$id
 	mkdir -p "$vmdir"
+	if [[ $id == 7.x ]] && ((parse_only == 0)); then
+		chroot_lock
+		chroot_ensure
+	fi
 	kernel_resolve "$id"
 	KINITRD=/boot/initrd.img-$KREL
-	[[ -r $KINITRD ]] || die "missing $KINITRD"
 	BOOT_START=$SECONDS
 	if ((parse_only == 0)); then
 		for tool in qemu-system-x86_64 mkfs.ext4 debugfs rsync; do
@@ -237,6 +252,11 @@ main() {
 			echo "$KREL" >"$obj/.kdir"
 			build "$obj"
 		fi
+		if [[ -n $KROOT ]]; then
+			chroot_initrd "$KREL" # sets KINITRD
+			chroot_unlock
+		fi
+		[[ -r $KINITRD ]] || die "missing $KINITRD"
 		rootfs_ensure
 		local mode=""
 		((demo == 0)) || mode=--demo

@@ -228,6 +228,40 @@ chroot_ensure() {
 	_chroot_create
 }
 
+# Let other runs use the chroot again (chroot_lock holds it until exit).
+chroot_unlock() {
+	[[ -z ${CHROOT_LOCK_FD:-} ]] || exec {CHROOT_LOCK_FD}>&-
+	CHROOT_LOCK_FD=""
+}
+
+# An initrd for the chroot's kernel $1, for guests that boot a full root
+# file system: made by the chroot's initramfs-tools (installed on first
+# use), kept as the chroot's /boot/initrd.img-$1 and made again when the
+# kernel's modules change (depmod rewrites modules.dep).  Sets KINITRD.
+# Caller holds chroot_lock; the chroot is unmounted afterwards.
+chroot_initrd() { # release
+	local rel=$1 log=$BUILD_DIR/chroot/initrd.log
+	local apt=(apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends)
+	KINITRD=$CHROOT_DIR/boot/initrd.img-$rel
+	[[ -s $KINITRD && $KINITRD -nt $CHROOT_DIR/lib/modules/$rel/modules.dep ]] && return 0
+	chroot_mount_begin
+	: >"$log"
+	if [[ ! -x $CHROOT_DIR/usr/sbin/update-initramfs ]]; then
+		log "installing initramfs-tools in the chroot (log: $log)"
+		{ in_chroot 600 "${apt[@]}" update &&
+			in_chroot 1800 "${apt[@]}" install initramfs-tools zstd; } >>"$log" 2>&1 ||
+			{ tail -n 30 "$log" >&2; die "installing initramfs-tools failed"; }
+	fi
+	log "making $KINITRD (log: $log)"
+	rm -f "$KINITRD"
+	if ! in_chroot 900 update-initramfs -c -k "$rel" >>"$log" 2>&1 || [[ ! -s $KINITRD ]]; then
+		tail -n 30 "$log" >&2
+		rm -f "$KINITRD"
+		die "update-initramfs failed"
+	fi
+	chroot_umount_all
+}
+
 # --- booting a guest and reading its console --------------------------------
 
 # Kernel log lines that mean the kernel is unhappy.  Case matters for the
@@ -275,4 +309,36 @@ vm_bad_lines() { # console-file skip-regex
 		grep -E "$BAD_CASE" <<<"$judged"
 		grep -iE "$BAD_NOCASE" <<<"$judged"
 	} | sort -t: -k1,1n -u | sed 's/^[0-9]*://' || true
+}
+
+# --- modules for a guest ------------------------------------------------------
+
+# Print, in load order, the in-tree modules (paths relative to KMODDIR)
+# that the given .ko files depend on, from the kernel's modules.dep.
+module_deps() {
+	local ko names
+	for ko in "$@"; do
+		names=$(modinfo -F depends "$ko" 2>/dev/null | tr ',' ' ')
+		[[ -n ${names// /} ]] || continue
+		awk -v want="$names" '
+			BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) { gsub("-", "_", w[i]); need[w[i]] = 1 } }
+			{
+				path = $1; sub(":$", "", path)
+				b = path; sub(".*/", "", b); sub("[.]ko([.][a-z]+)?$", "", b); gsub("-", "_", b)
+				if (!(b in need)) next
+				# modules.dep lists what a module needs; load in reverse order.
+				for (i = NF; i >= 2; i--) print $i
+				print path
+			}' "$KMODDIR/modules.dep"
+	done | awk '!seen[$0]++'
+}
+
+# Copy a (possibly compressed) module as a plain .ko.
+copy_module() {
+	case $1 in
+	*.ko.xz) xz -dc "$1" >"$2" ;;
+	*.ko.zst) zstd -qdc "$1" >"$2" ;;
+	*.ko.gz) gzip -dc "$1" >"$2" ;;
+	*) cp "$1" "$2" ;;
+	esac
 }

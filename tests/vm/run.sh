@@ -33,36 +33,6 @@ usage() {
 	exit 2
 }
 
-# Print, in load order, the in-tree modules (paths relative to KMODDIR)
-# that the given .ko files depend on, from the kernel's modules.dep.
-module_deps() {
-	local ko names
-	for ko in "$@"; do
-		names=$(modinfo -F depends "$ko" 2>/dev/null | tr ',' ' ')
-		[[ -n ${names// /} ]] || continue
-		awk -v want="$names" '
-			BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) { gsub("-", "_", w[i]); need[w[i]] = 1 } }
-			{
-				path = $1; sub(":$", "", path)
-				b = path; sub(".*/", "", b); sub("[.]ko([.][a-z]+)?$", "", b); gsub("-", "_", b)
-				if (!(b in need)) next
-				# modules.dep lists what a module needs; load in reverse order.
-				for (i = NF; i >= 2; i--) print $i
-				print path
-			}' "$KMODDIR/modules.dep"
-	done | awk '!seen[$0]++'
-}
-
-# Copy a (possibly compressed) module as a plain .ko.
-copy_module() {
-	case $1 in
-	*.ko.xz) xz -dc "$1" >"$2" ;;
-	*.ko.zst) zstd -qdc "$1" >"$2" ;;
-	*.ko.gz) gzip -dc "$1" >"$2" ;;
-	*) cp "$1" "$2" ;;
-	esac
-}
-
 write_init() {
 	cat >"$1" <<'EOF'
 #!/bin/busybox sh
