@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/prefetch.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -262,12 +263,15 @@ void *splkmem_cache_alloc(struct splkmem_cache *c, int kmflags)
 	if (skc_is_slab(c)) {
 		gfp_t gfp = skc_gfp(kmflags);
 
-		/* KM_SLEEP never fails: retry rather than return NULL. */
-		do {
-			obj = kmem_cache_alloc(c->linux_cache, gfp);
-		} while (!obj && !(kmflags & SPLKMEM_KM_NOSLEEP));
-		if (!obj)
-			return NULL;
+		/*
+		 * KM_SLEEP never fails: retry rather than return NULL, backing
+		 * off as the page allocator's own retry loops do.
+		 */
+		while (!(obj = kmem_cache_alloc(c->linux_cache, gfp))) {
+			if (kmflags & SPLKMEM_KM_NOSLEEP)
+				return NULL;
+			memalloc_retry_wait(gfp);
+		}
 		this_cpu_inc(*c->linux_objs);
 	} else {
 		obj = skc_mag_alloc(c, kmflags);
