@@ -2,10 +2,12 @@
 /*
  * Acting on memory pressure: reap every cache in one request, or the
  * listed ones one by one, at most once per cooldown.  Every reap is
- * logged with what the module returned.
+ * logged with what the module returned, and how long after the event's
+ * arrival (the event loop's wake-up) it finished.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -15,6 +17,21 @@ static const char *lib_error(struct splkmem *h, char *buf, size_t len)
 	return splkmem_error_str(splkmem_last_error(h), buf, len);
 }
 
+/* "1.234": milliseconds from @since_us (CLOCK_MONOTONIC) until now. */
+static const char *fmt_since(uint64_t since_us, char *buf, size_t len)
+{
+	struct timespec ts;
+	uint64_t now_us, us = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	if (now_us > since_us)
+		us = now_us - since_us;
+	snprintf(buf, len, "%llu.%03llu", (unsigned long long)(us / 1000),
+		 (unsigned long long)(us % 1000));
+	return buf;
+}
+
 static void account(struct daemon *d, const struct splkmem_reap_result *r)
 {
 	d->stats.reaps++;
@@ -22,10 +39,10 @@ static void account(struct daemon *d, const struct splkmem_reap_result *r)
 	d->stats.reaped_slabs += r->slabs;
 }
 
-static void reap_all(struct daemon *d)
+static void reap_all(struct daemon *d, uint64_t since_us)
 {
 	struct splkmem_reap_result r;
-	char err[400], b[32];
+	char err[400], b[32], t[32];
 
 	if (splkmem_reap(d->h, NULL, &r)) {
 		log_err("memory pressure: reaping every cache failed: %s",
@@ -33,20 +50,21 @@ static void reap_all(struct daemon *d)
 		d->stats.errors[ERR_REAP]++;
 		return;
 	}
+	fmt_since(since_us, t, sizeof(t));
 	account(d, &r);
-	log_notice("memory pressure: reaped every cache: %llu slabs, %s (%llu bytes) returned",
+	log_notice("memory pressure: reaped every cache: %llu slabs, %s (%llu bytes) returned in %s ms",
 		   (unsigned long long)r.slabs, fmt_bytes(r.bytes, b, sizeof(b)),
-		   (unsigned long long)r.bytes);
+		   (unsigned long long)r.bytes, t);
 	snprintf(d->last_reap, sizeof(d->last_reap), "last reap returned %s",
 		 b);
 }
 
-static void reap_listed(struct daemon *d)
+static void reap_listed(struct daemon *d, uint64_t since_us)
 {
 	const struct config_pressure *pr = &d->cfg->pressure;
 	struct splkmem_reap_result r, sum = { 0, 0 };
 	struct splkmem_cache_info *v = NULL;
-	char err[400], b[32];
+	char err[400], b[32], t[32];
 	size_t n, i, done = 0;
 
 	if (splkmem_cache_dump(d->h, &v, &n, 3, NULL)) {
@@ -72,10 +90,11 @@ static void reap_listed(struct daemon *d)
 			 v[i].name, (unsigned long long)r.slabs,
 			 (unsigned long long)r.bytes);
 	}
+	fmt_since(since_us, t, sizeof(t));
 	free(v);
-	log_notice("memory pressure: reaped %zu listed cache(s): %llu slabs, %s (%llu bytes) returned",
+	log_notice("memory pressure: reaped %zu listed cache(s): %llu slabs, %s (%llu bytes) returned in %s ms",
 		   done, (unsigned long long)sum.slabs,
-		   fmt_bytes(sum.bytes, b, sizeof(b)), (unsigned long long)sum.bytes);
+		   fmt_bytes(sum.bytes, b, sizeof(b)), (unsigned long long)sum.bytes, t);
 	snprintf(d->last_reap, sizeof(d->last_reap), "last reap returned %s",
 		 b);
 }
@@ -83,10 +102,12 @@ static void reap_listed(struct daemon *d)
 void reap_on_pressure(struct daemon *d)
 {
 	const struct config_pressure *pr = &d->cfg->pressure;
+	/* When the loop woke up for the event (sd_event_now()). */
+	uint64_t now_us = daemon_now_us(d);
 
 	d->stats.pressure_events++;
 	/* The cooldown first: it also limits the "not loaded" line. */
-	if (!ratelimit_allow(&d->reap_rl, daemon_now_us(d), pr->cooldown_us)) {
+	if (!ratelimit_allow(&d->reap_rl, now_us, pr->cooldown_us)) {
 		d->stats.pressure_ratelimited++;
 		log_debug("memory pressure: within the %llu ms cooldown, not reaping",
 			  (unsigned long long)pr->cooldown_us / 1000);
@@ -97,9 +118,9 @@ void reap_on_pressure(struct daemon *d)
 		return;
 	}
 	if (policy_reap_all(pr))
-		reap_all(d);
+		reap_all(d, now_us);
 	else
-		reap_listed(d);
+		reap_listed(d, now_us);
 	daemon_status(d);
 	daemon_metrics_refresh(d);
 }
