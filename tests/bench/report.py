@@ -6,9 +6,9 @@ The benchmark module prints one line per figure:
     spl_kmem_bench: R <section> key=value key=value ...
 
 Sections: env, fast, faststat, mem, reap, conc, done, error, and ctl (the
-control-plane figures, part 4, which a later stage of the guest will print
-as "R ctl what=<list|psi> caches=<n> med=... min=... max=... q1=... q3=...
-p99=... reps=..." in milliseconds).  Everything in BENCHMARKS.md is computed
+control-plane figures, part 4, which the guest's "control" stage prints
+with tests/bench/ctltime as "R ctl what=<list|psi> caches=<n> med=...
+min=... max=... q1=... q3=... p99=... reps=..." in milliseconds).  Everything in BENCHMARKS.md is computed
 here from those lines; nothing is typed in by hand, so the prose states only
 what the figures of this run show.
 """
@@ -366,26 +366,136 @@ def mem_tables(d, out):
         out.append("")
 
 
+def ctl_records(d):
+    """The R ctl lines of both boots, each with its boot's kernel and vCPUs."""
+    out = []
+    for boot, recs, env, qemu in (("fast", d.f, d.env_f, d.meta.get("fast_qemu", "")),
+                                  ("conc", d.c, d.env_c, d.meta.get("conc_qemu", ""))):
+        for r in recs["ctl"]:
+            r = dict(r)
+            r["boot"] = boot
+            r["cpus"] = env.get("cpus", "?")
+            r["kernel"] = env.get("kernel", "?")
+            r["icount"] = "-icount" in qemu or boot == "fast"
+            out.append(r)
+    return out
+
+
+def boot_label(r):
+    clock = "-icount, ms = M instructions" if r["icount"] else "real time"
+    return f"{r['cpus']} vCPU{'s' if r['cpus'] != 1 else ''}, {clock}"
+
+
+def ms(v):
+    if v is None:
+        return "–"
+    if v >= 100:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
 def ctl_section(d, out):
-    recs = d.f["ctl"] + d.c["ctl"]
+    recs = ctl_records(d)
     out.append("## 4. Control plane")
     out.append("")
     if not recs:
-        out.append("**PENDING.** Time to dump 1, 100 and 10,000 caches with "
-                   "`splkmemctl -j list`, and time from a PSI memory-pressure event to "
-                   "the daemon's finished reap (median and 99th percentile), need the "
-                   "control plane and the daemon, which are not finished. "
-                   "`tests/bench/run.sh` already runs a `control` stage in each guest "
-                   "(`add_stage_control`); once `splkmemctl` and the daemon exist it "
-                   "will copy them into the initramfs and print `R ctl` lines, which "
-                   "this section then tabulates.")
+        out.append("_No control-plane figures in this run_ (the `control` stage of "
+                   "`tests/bench/run.sh` prints `R ctl` lines; see its console logs).")
         out.append("")
         return
-    out.append("| what | caches | median ms | p99 ms | min–max ms | reps |")
-    out.append("|---|---|---|---|---|---|")
+    kern = recs[0]["kernel"]
+    out.append(f"Userspace against the module in the same guests (Linux {kern}), from a "
+               "stage that runs after the module benchmarks: "
+               "**`splkmemctl -j list >/dev/null`** with 1, 100 and 10,000 caches "
+               "(empty KVMEM caches of `tests/genl/kmod`'s `ncaches=`), timed by "
+               "`tests/bench/ctltime` from `fork()` to the child's exit with "
+               "`CLOCK_MONOTONIC`: the whole command, process start, generic netlink "
+               "family lookup, the dump and the JSON output, after one untimed run; "
+               "and **PSI event → reap finished**: spl-kmemd watching "
+               "`/proc/pressure/memory` (`some` 100 ms in a 500 ms window, no "
+               "cooldown, `caches = all`) while a memory hog runs in 2 s episodes in a "
+               "cgroup whose `memory.high` is a third of its size; each figure is the "
+               "daemon's own `returned in N ms`, from the event loop waking up for the "
+               "PSI event to the module's reply to the reap request.")
+    out.append("")
+    out.append("| measurement | boot | caches | median ms | spread | p99 ms | min–max ms | n |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    names = {"list": "`splkmemctl -j list`", "list-text": "`splkmemctl list` (table)",
+             "raw-dump": "raw dump (`nldump`)", "psi": "PSI event → reap finished"}
     for r in recs:
-        out.append(f"| {r.get('what')} | {r.get('caches', '–')} | {r.get('med')} | "
-                   f"{r.get('p99', '–')} | {r.get('min')}–{r.get('max')} | {r.get('reps')} |")
+        what = names.get(r.get("what"), str(r.get("what")))
+        p99 = ms(r.get("p99"))
+        if r.get("what") == "psi" and r.get("reps", 0) < 100:
+            p99 += " (= max)"
+        nc = r.get("caches", "–")
+        nc = f"{nc:,}" if isinstance(nc, int) else nc
+        out.append(f"| {what} | {boot_label(r)} | {nc} | "
+                   f"**{ms(r.get('med'))}** | {spread(r).strip() or '–'} | {p99} | "
+                   f"{ms(r.get('min'))}–{ms(r.get('max'))} | {r.get('reps')} |")
+    out.append("")
+    out.append("Spread as elsewhere: half the interquartile range over the median. "
+               "With fewer than 100 figures the 99th percentile (nearest rank) is the "
+               "largest figure.")
+    out.append("")
+
+    notes = []
+    for boot in ("fast", "conc"):
+        lst = {r["caches"]: r for r in recs if r["boot"] == boot and r.get("what") == "list"}
+        if len(lst) >= 2:
+            lo, hi = min(lst), max(lst)
+            per = (lst[hi]["med"] - lst[lo]["med"]) / (hi - lo) * 1000
+            r = lst[hi]
+            unit = "thousand instructions" if r["icount"] else "µs"
+            notes.append(f"- **Dump cost per cache ({boot_label(r)})**: "
+                         f"({ms(lst[hi]['med'])} − {ms(lst[lo]['med'])} ms) ÷ "
+                         f"{hi - lo:,} caches = **{per:.1f} {unit}** per cache; the "
+                         f"fixed cost of a run with {lo} cache{'s' if lo != 1 else ''} is "
+                         f"{ms(lst[lo]['med'])} ms, so at {hi:,} caches "
+                         f"{(lst[hi]['med'] - lst[lo]['med']) / lst[hi]['med'] * 100:.1f}% "
+                         f"of the time goes to the caches themselves.")
+        txt = [r for r in recs if r["boot"] == boot and r.get("what") == "list-text"]
+        raw = [r for r in recs if r["boot"] == boot and r.get("what") == "raw-dump"]
+        if txt and raw and txt[0]["caches"] in lst:
+            n = txt[0]["caches"]
+            j, t, w = lst[n]["med"], txt[0]["med"], raw[0]["med"]
+            unit = "thousand instructions" if raw[0]["icount"] else "µs"
+            notes.append(f"- **Where it goes, {n:,} caches ({boot_label(raw[0])})**, per "
+                         f"cache: {j / n * 1000:.1f} {unit} for `-j list`; the raw dump "
+                         f"alone (the module's dumpit, netlink, receiving; `nldump` with "
+                         f"a 4 KiB buffer like libnl's) {w / n * 1000:.1f} "
+                         f"({w / j * 100:.0f}%); the library's parsing and a table "
+                         f"(`splkmemctl list`) {(t - w) / n * 1000:.1f} "
+                         f"({(t - w) / j * 100:.0f}%); JSON instead of the table "
+                         f"{(j - t) / n * 1000:.1f} ({(j - t) / j * 100:.0f}%).")
+    for r in recs:
+        if r.get("what") != "psi":
+            continue
+        notes.append(f"- **PSI → reap ({boot_label(r)})**: median {ms(r['med'])} ms, "
+                     f"p99 {ms(r['p99'])} ms over {r['reps']} reaps of {r['caches']} "
+                     f"caches in {r.get('episodes', '?')} pressure episodes. They "
+                     f"returned {fmt_mib(r.get('bytes', 0))} MiB in all, "
+                     f"{fmt_mib(r.get('first_bytes', 0))} MiB of it at the first reap "
+                     f"({ms(r.get('first'))} ms): the objects the test module freed. "
+                     + ("The later reaps found nothing to return, so the median is the "
+                        "cost of a reap with nothing to free: the daemon's request and "
+                        f"the module's walk over the {r['caches']} caches."
+                        if r.get("bytes", 0) == r.get("first_bytes", -1) else ""))
+    out.extend(notes)
+    out.append("")
+    hc = d.meta.get("host_cpus", "?")
+    nc = d.env_c.get("cpus", "?")
+    out.append("How to read them: in the `-icount` boot a millisecond is a million "
+               "guest instructions (of every task on the vCPU), so those figures repeat "
+               f"from run to run; the {nc}-vCPU boot is wall-clock time of an emulated "
+               f"guest on {hc} host CPUs, slower than hardware by an unknown factor and "
+               "as noisy as the host, so only its ratios mean much. The PSI "
+               "figure starts when the daemon is woken; the kernel itself notices a "
+               "crossed threshold only at its next PSI poll (every tenth of the "
+               "window, 50 ms here), and the window limits events to one per 500 ms; "
+               "neither is the daemon's cost. With one vCPU the daemon shares it with "
+               f"the hog and the kernel's reclaim, with {nc} it has one of its own.")
     out.append("")
 
 

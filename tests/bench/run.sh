@@ -2,26 +2,34 @@
 # Benchmarks of spl_kmem against the kernel's own allocators (make bench).
 #
 # Builds spl_kmem.ko and the benchmark module tests/bench/kmod/
-# spl_kmem_bench.ko for Debian 12's 6.1 kernel, boots that kernel under qemu
-# (TCG) with a busybox initramfs twice, and writes BENCHMARKS.md and
-# BENCHMARKS.png from the two console logs (tests/bench/report.py):
+# spl_kmem_bench.ko for Debian 12's 6.1 kernel, and for the control plane
+# splkmemctl, spl-kmemd, tests/genl/kmod and tests/bench/ctltime.c; boots
+# that kernel under qemu (TCG) with a busybox initramfs twice, and writes
+# BENCHMARKS.md and BENCHMARKS.png from the two console logs
+# (tests/bench/report.py):
 #
 #   boot "fast"  1 vCPU, -icount shift=0,align=off,sleep=off: guest time
 #                counts executed instructions (1 ns = 1 instruction), so
 #                single-CPU figures repeat from run to run; sections fast
-#                and mem of the module
-#   boot "conc"  BENCH_SMP vCPUs (4), real time: sections conc and mem;
-#                only ratios within this boot mean anything
+#                and mem of the module, then the control stage
+#                (tests/bench/control.sh: splkmemctl dumps, PSI -> reap)
+#   boot "conc"  BENCH_SMP vCPUs (4), real time: sections conc and mem,
+#                then the control stage; only ratios within this boot
+#                mean anything
 #
 # usage: run.sh [--no-build] [--report-only] [--quick]
 #   --no-build     reuse the modules in BUILD_DIR/obj/bench-6.1
 #   --report-only  only regenerate the report from BUILD_DIR/bench/*/console.log
-#   --quick        3 repetitions, 3 sizes: checks the pipeline in ~2 minutes
+#   --quick        3 repetitions, 3 sizes, 5 PSI events: checks the
+#                  pipeline in ~3 minutes
 # env: SRC, BUILD_DIR (see tests/vm/lib.sh), OUT (where BENCHMARKS.md and
 #      BENCHMARKS.png go; default: the tree this script is in), BENCH_TIMEOUT
 #      (seconds per boot, default 900), BENCH_SMP (4), BENCH_MEM (MiB, 2048),
 #      BENCH_REPS (repetitions of each figure, default 11), BENCH_COMMIT
-#      (commit named in the report; default: git rev-parse of SRC)
+#      (commit named in the report; default: git rev-parse of SRC),
+#      CTL_NCACHES (cache counts to dump, "1 100 10000"), CTL_REPS (timed
+#      dumps of each, 11), PSI_EVENTS (reaps to time, 30), CTL_STAGE_BOOTS
+#      (boots that run the control stage, "fast conc")
 # Output: BUILD_DIR/bench/{fast,conc}/console.log, OUT/BENCHMARKS.{md,png}
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR disable=SC2034
@@ -44,6 +52,8 @@ PACKAGES=(
 	linux-image-amd64 linux-headers-amd64 build-essential kmod
 	qemu-system-x86 busybox-static cpio gzip xz-utils zstd rsync
 	python3 python3-matplotlib
+	pkg-config libnl-3-dev libnl-genl-3-dev libjson-c-dev libsystemd-dev
+	libinih-dev libmicrohttpd-dev
 )
 
 # Kernel log lines that mean the guest kernel is unhappy (as tests/vm/run.sh).
@@ -90,6 +100,7 @@ build() {
 	fi
 	[[ -f $obj/tests/bench/kmod/spl_kmem_bench.ko ]] || die "spl_kmem_bench.ko was not produced"
 	log "built $obj/kernel/spl_kmem.ko and spl_kmem_bench.ko"
+	build_control "$obj"
 }
 
 # The guest's /init: load spl_kmem, run each stage listed in /bench/stages,
@@ -140,39 +151,111 @@ fi
 EOF
 }
 
-# Stage "control": part 4 of the benchmarks, PENDING: the time to dump 1,
-# 100 and 10,000 caches with `splkmemctl -j list`, and from a PSI event to
-# the daemon's finished reap.  It needs the control plane and the daemon.
-# When they exist, copy splkmemctl, the daemon and their libraries into
-# $stage here and write a control.sh that creates the caches (a new section
-# of the bench module that creates N caches and stays loaded), times the
-# commands, and prints each figure as a kernel-log line
-#   <5>spl_kmem_bench: R ctl what=list caches=100 med=.. min=.. max=.. q1=.. q3=.. p99=.. reps=..
-# (milliseconds); report.py already turns such lines into section 4.
+# Stage "control": part 4 of the benchmarks, the control plane, with
+# splkmemctl (static), the daemon (dynamic: libsystemd has no static
+# library, so it comes with the shared libraries ldd names), the genl test
+# module (tests/genl/kmod: ncaches=N makes N empty caches, demo=1 a few
+# with freed objects in them), ctltime (the timer, tests/bench/ctltime.c)
+# and the memory hog of the daemon's tests.  tests/bench/control.sh
+#   - loads the test module with 1, 100 and 10,000 caches in turn and times
+#     `splkmemctl -j list >/dev/null` (one untimed run, then CTL_REPS);
+#   - mounts cgroup2, starts spl-kmemd on /proc/pressure/memory with a
+#     500 ms window and no cooldown, and runs the hog in a cgroup whose
+#     memory.high is below its size, in episodes, until the daemon has
+#     logged PSI_EVENTS reaps; each "returned in N ms" (from the event
+#     waking the daemon to the reap's end) is one figure.
+# Each result is a kernel-log line for report.py (milliseconds):
+#   spl_kmem_bench: R ctl what=list caches=100 med=.. min=.. max=.. q1=.. q3=.. p99=.. reps=..
+# CTL_STAGE_BOOTS lists the boots that run it.
+CTL_NCACHES=${CTL_NCACHES:-1 100 10000}
+CTL_REPS=${CTL_REPS:-11}
+PSI_EVENTS=${PSI_EVENTS:-30}
+CTL_STAGE_BOOTS=${CTL_STAGE_BOOTS:-fast conc}
+
+build_control() {
+	local obj=$1 blog=$1/control-build.log
+	: >"$blog"
+	if ! bounded 600 make -j"$(nproc)" -C "$obj/tests/genl/kmod" KDIR="$KDIR" \
+		SPL_KMEM_SYMVERS="$obj/kernel/Module.symvers" >>"$blog" 2>&1 ||
+		! bounded 600 make -C "$obj/ctl" STATIC=1 >>"$blog" 2>&1 ||
+		! bounded 600 make -C "$obj/daemon" >>"$blog" 2>&1 ||
+		! bounded 600 make -C "$obj/tests/genl/tools" "$obj/tests/genl/tools/nldump" >>"$blog" 2>&1 ||
+		! cc -O2 -Wall -Wextra -Werror -static -o "$obj/tests/bench/ctltime" \
+			"$obj/tests/bench/ctltime.c" >>"$blog" 2>&1 ||
+		! cc -O2 -Wall -Wextra -Werror -static -o "$obj/tests/bench/hog" \
+			"$obj/tests/daemon/hog.c" >>"$blog" 2>&1; then
+		cat "$blog"
+		die "building the control-plane benchmark failed"
+	fi
+	log "built splkmemctl, spl-kmemd, spl_kmem_genl_test.ko, ctltime and hog"
+}
+
+# Copy a dynamically linked program and the libraries it needs.
+copy_dynamic() { # program stage-dir dest
+	local lib
+	cp "$1" "$2$3"
+	while read -r lib; do
+		mkdir -p "$2$(dirname "$lib")"
+		cp -L "$lib" "$2$lib"
+	done < <(ldd "$1" | grep -oE '/[^ ]+' | sort -u)
+}
+
 add_stage_control() {
-	local stage=$1
-	echo 'h "control-plane benchmarks pending (no splkmemctl/daemon yet)"' \
-		>"$stage/bench/stage.d/control.sh"
+	local stage=$1 name=$2 obj=$OBJ_DIR ct=$1/bench/ctl
+	if [[ " $CTL_STAGE_BOOTS " != *" $name "* ]]; then
+		echo 'h "control-plane benchmarks not run in this boot"' \
+			>"$stage/bench/stage.d/control.sh"
+		return 0
+	fi
+	mkdir -p "$ct"
+	cp "$obj/tests/genl/kmod/spl_kmem_genl_test.ko" "$stage/modules/"
+	cp "$obj/ctl/splkmemctl" "$obj/tests/genl/tools/nldump" "$obj/tests/bench/ctltime" \
+		"$obj/tests/bench/hog" "$stage/bin/"
+	copy_dynamic "$obj/daemon/spl-kmemd" "$stage" /bin/spl-kmemd
+	echo "$CTL_NCACHES" >"$ct/ncaches"
+	echo "$CTL_REPS" >"$ct/reps"
+	echo "$PSI_EVENTS" >"$ct/events"
+	# The split of the largest dump (text, raw) in the -icount boot only.
+	if [[ $name == fast ]]; then
+		echo "${CTL_NCACHES##* }" >"$ct/split"
+	else
+		: >"$ct/split"
+	fi
+	cat >"$ct/spl-kmemd.conf" <<'EOF'
+# The control-plane benchmark: every PSI event reaps.
+[pressure]
+type = some
+threshold = 100ms
+window = 500ms
+cooldown = 0
+caches = all
+[metrics]
+textfile =
+interval = 60min
+EOF
+	"$obj/daemon/spl-kmemd" -c "$ct/spl-kmemd.conf" --check >/dev/null ||
+		die "the benchmark's spl-kmemd.conf does not pass spl-kmemd --check"
+	cp "$BENCH_DIR/control.sh" "$stage/bench/stage.d/control.sh"
 }
 
 make_initramfs() {
-	local vmdir=$1 args=$2 stage=$1/initramfs m i=0 name
+	local vmdir=$1 args=$2 name=$3 stage=$1/initramfs m i=0 dep
 	rm -rf "$stage"
 	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,modules/deps,bench/stage.d}
 	cp /bin/busybox "$stage/bin/busybox"
 	cp "$OBJ_DIR/kernel/spl_kmem.ko" "$OBJ_DIR/tests/bench/kmod/spl_kmem_bench.ko" "$stage/modules/"
 	printf '%s\n' "$args" >"$stage/bench/module.args"
 	write_stage_module "$stage/bench/stage.d/module.sh"
-	add_stage_control "$stage"
+	add_stage_control "$stage" "$name"
 	printf '%s\n' module control >"$stage/bench/stages"
 	: >"$stage/modules/deps.list"
 	while read -r m; do
 		[[ -n $m ]] || continue
 		i=$((i + 1))
-		name=$(printf '%02d-%s' "$i" "$(basename "${m%%.ko*}").ko")
-		copy_module "$KMODDIR/$m" "$stage/modules/deps/$name"
-		echo "$name" >>"$stage/modules/deps.list"
-	done < <(module_deps "$stage/modules/spl_kmem.ko" "$stage/modules/spl_kmem_bench.ko")
+		dep=$(printf '%02d-%s' "$i" "$(basename "${m%%.ko*}").ko")
+		copy_module "$KMODDIR/$m" "$stage/modules/deps/$dep"
+		echo "$dep" >>"$stage/modules/deps.list"
+	done < <(module_deps "$stage/modules/"*.ko)
 	mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
 	write_init "$stage/init"
 	(cd "$stage" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) |
@@ -184,7 +267,7 @@ boot() {
 	local name=$1 smp=$2 args=$3 vmdir=$RESULTS/$1 rc=0 start=$SECONDS
 	shift 3
 	mkdir -p "$vmdir"
-	make_initramfs "$vmdir" "$args"
+	make_initramfs "$vmdir" "$args" "$name"
 	local cmdline="console=ttyS0,115200 panic=-1 oops=panic loglevel=7 log_buf_len=16M printk.devkmsg=on mitigations=off"
 	printf '%s\n' "qemu-system-x86_64 -accel tcg -smp $smp -m $BENCH_MEM${*:+ $*}" >"$vmdir/qemu.args"
 	log "boot $name: smp=$smp mem=${BENCH_MEM}M $* module args: $args"
@@ -274,6 +357,7 @@ main() {
 	if ((quick)); then
 		fast_args="run=fast,mem reps=3 target_us=500 sizes=64,16384,131072"
 		conc_args="run=conc,mem reps=3 target_us=3000 sizes=64,131072"
+		CTL_REPS=3 PSI_EVENTS=5
 	fi
 	boot fast 1 "$fast_args" -icount shift=0,align=off,sleep=off -mem-prealloc
 	if ((BENCH_SMP >= 2)); then
