@@ -116,7 +116,15 @@ static void refresh(struct daemon *d, bool textfile)
 	if (!textfile || !d->cfg->metrics.textfile[0])
 		return;
 	rc = metrics_write_textfile(d->cfg->metrics.textfile, buf, len, &what);
-	if (rc) {
+	if (rc == -ENOENT) {
+		/*
+		 * The default directory exists only with node_exporter
+		 * installed: not an error, and written once it appears.
+		 */
+		if (rc != d->textfile_err)
+			log_notice("not writing %s: its directory does not exist (is node_exporter installed?)",
+				   d->cfg->metrics.textfile);
+	} else if (rc) {
 		d->stats.errors[ERR_TEXTFILE]++;
 		/* Once per kind of failure, not every interval. */
 		if (rc != d->textfile_err)
