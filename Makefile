@@ -9,12 +9,22 @@
 #   make user            build splkmemctl (and lib/libsplkmem.a)
 #   make demo            boot the VM and show splkmemctl and spl-kmemd at work
 #   make bench           benchmarks: writes BENCHMARKS.md and BENCHMARKS.png
+#   make check-packaging deps + packaging checks + install journeys (Debian 12, 13)
+#   make deb             Debian packages in build/deb (DEB_RELEASES="bookworm trixie")
+#   make rpm             the noarch spl-kmem-dkms RPM in build/rpm, spec checks
+#   make rpm-all         every RPM (on Fedora/RHEL)
+#   make install         splkmemctl, spl-kmemd, unit, config, man pages (PREFIX=/usr/local)
+#   make install-dkms    the module through DKMS, for every kernel with headers
+#   make uninstall-dkms  remove it from DKMS and /usr/src
 #   make deps            install the host packages
 #   make clean           remove build output (keeps the trixie chroot)
 #   make distclean       also remove the trixie chroot (build/)
 
 SHELL := /bin/bash
 KERNELS ?= 6.1 6.1-rt 7.x
+PREFIX ?= /usr/local
+# Releases whose spl-kmem-tools "make deb" builds; empty: this machine's.
+DEB_RELEASES ?=
 
 # Headers of the running kernel when installed, else the newest installed
 # non-RT ones, else any.
@@ -24,7 +34,8 @@ KDIR ?= $(shell \
 	ls -d /lib/modules/*/build 2>/dev/null | grep -v -- '-rt-' | sort -V | tail -n1 | grep . || \
 	ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n1)
 
-.PHONY: all modules user demo bench check check-host check-vm deps clean distclean help
+.PHONY: all modules user daemon demo bench check check-host check-vm check-packaging \
+	deb rpm rpm-all install install-dkms uninstall-dkms deps clean distclean help
 
 all: modules user
 
@@ -34,6 +45,31 @@ modules:
 
 user:
 	$(MAKE) -C ctl
+
+daemon:
+	$(MAKE) -C daemon
+
+deb:
+	@packaging/build-deb.sh $(DEB_RELEASES)
+
+rpm:
+	@packaging/build-rpm.sh
+
+rpm-all:
+	@packaging/build-rpm.sh --all
+
+# From source, without packages; the module: install-dkms.
+install: user daemon
+	$(MAKE) -C ctl install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	$(MAKE) -C daemon install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	install -D -m 644 packaging/spl-kmem.modules-load.conf \
+		$(DESTDIR)$(PREFIX)/lib/modules-load.d/spl-kmem.conf
+
+install-dkms:
+	@DESTDIR=$(DESTDIR) packaging/dkms-install.sh
+
+uninstall-dkms:
+	@DESTDIR=$(DESTDIR) packaging/dkms-install.sh --uninstall
 
 demo:
 	@tests/vm/deps.sh
@@ -45,13 +81,16 @@ bench:
 	@tests/bench/run.sh $(BENCH_ARGS)
 
 check:
-	@tests/vm/check.sh --deps --host --vm $(KERNELS)
+	@tests/vm/check.sh --deps --host --vm --packaging $(KERNELS)
 
 check-host:
 	@tests/vm/check.sh --deps --host
 
 check-vm:
 	@tests/vm/check.sh --deps --vm $(KERNELS)
+
+check-packaging:
+	@tests/vm/check.sh --deps --packaging
 
 deps:
 	@tests/vm/deps.sh
@@ -63,11 +102,14 @@ clean:
 	fi
 	-$(MAKE) -C ctl clean
 	-$(MAKE) -C tests/genl/tools clean
-	rm -rf build/obj build/vm build/check
+	rm -rf build/obj build/vm build/check build/deb build/rpm
+	@bash -c 'shopt -s nullglob; . tests/vm/lib.sh; for r in build/journey/*/rootfs; do \
+		CHROOT_DIR=$$(realpath $$r); chroot_umount_all; done'
+	rm -rf --one-file-system build/journey
 
 distclean: clean
 	@bash -c '. tests/vm/lib.sh && chroot_umount_all'
 	rm -rf --one-file-system build
 
 help:
-	@sed -n '3,13s/^# \{0,1\}//p' Makefile
+	@sed -n '3,21s/^# \{0,1\}//p' Makefile

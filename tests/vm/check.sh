@@ -2,7 +2,7 @@
 # Driver behind "make check": host packages, host-side checks and VM runs,
 # then one total line "N passed, N failed" as the very last line.
 #
-# usage: check.sh [--deps] [--host] [--vm] [KERNEL_ID...]
+# usage: check.sh [--deps] [--host] [--vm] [--packaging] [KERNEL_ID...]
 #   --deps  run tests/vm/deps.sh first
 #   --host  host checks, one test each: kernel-doc, W=1 build, sparse build
 #           (both against 6.1, must be warning-free), exports-no-clash,
@@ -10,6 +10,10 @@
 #   --vm    for each KERNEL_ID (default: 6.1 6.1-rt 7.x): the allocator suite
 #           (tests/vm/run.sh), the control-plane suite (tests/genl/run-vm.sh)
 #           and the daemon under systemd (tests/daemon/run-vm.sh)
+#   --packaging  tests/packaging/static.sh (one version, dkms.conf, make deb
+#           with lintian for Debian 12 and 13, make rpm with rpmlint), then
+#           the install journey on Debian 12 and on Debian 13
+#           (tests/packaging/journey.sh: debootstrap, apt install, boots, purge)
 # Keeps going after a failure so the summary is complete; exit 1 if anything failed.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR disable=SC2034
@@ -140,12 +144,13 @@ vm_check() {
 }
 
 main() {
-	local deps=0 host=0 vm=0 kernels=() id
+	local deps=0 host=0 vm=0 packaging=0 kernels=() id
 	while (($#)); do
 		case $1 in
 		--deps) deps=1 ;;
 		--host) host=1 ;;
 		--vm) vm=1 ;;
+		--packaging) packaging=1 ;;
 		-*) die "unknown option $1" ;;
 		*) kernels+=("$1") ;;
 		esac
@@ -168,6 +173,12 @@ main() {
 			vm_check "genl-$id" "$REPO_ROOT/tests/genl/run-vm.sh" "$id"
 			vm_check "daemon-$id" "$REPO_ROOT/tests/daemon/run-vm.sh" "$id"
 		done
+	fi
+	if ((packaging)); then
+		vm_check packaging "$REPO_ROOT/tests/packaging/static.sh" bookworm trixie
+		# The packages static.sh just built (tools built in each release).
+		vm_check journey-bookworm "$REPO_ROOT/tests/packaging/journey.sh" --no-build bookworm
+		vm_check journey-trixie "$REPO_ROOT/tests/packaging/journey.sh" --no-build trixie
 	fi
 	{
 		echo "==== summary ($SECONDS s) ===="

@@ -19,6 +19,7 @@ PACKAGES=(
 	libnl-3-dev libnl-genl-3-dev libjson-c-dev pkg-config
 	libsystemd-dev libinih-dev libmicrohttpd-dev libcmocka-dev prometheus
 	e2fsprogs
+	debhelper dh-dkms dkms devscripts dpkg-dev fakeroot lintian rpm rpmlint
 )
 
 installed() {
