@@ -51,23 +51,10 @@ usage() {
 	exit 2
 }
 
-PASSED=0
-FAILED=0
-RESULTS=()
-REASONS=()
+# shellcheck source=results.sh
+. "$HERE/results.sh"
 NOTES=()
 TIMES=()
-pass() {
-	PASSED=$((PASSED + 1))
-	RESULTS+=("PASS $1")
-	echo "PASS $1"
-}
-fail() {
-	FAILED=$((FAILED + 1))
-	RESULTS+=("FAIL $1: $2")
-	REASONS+=("$1: $2")
-	echo "FAIL $1: $2"
-}
 timed() { # name start
 	TIMES+=("$1=$((SECONDS - $2))s")
 	log "$1 took $((SECONDS - $2))s"

@@ -15,21 +15,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../vm/lib.sh"
 
 OUT=$BUILD_DIR/vm/packaging
-PASSED=0
-FAILED=0
-RESULTS=()
-REASONS=()
-pass() {
-	PASSED=$((PASSED + 1))
-	RESULTS+=("PASS $1")
-	echo "PASS $1"
-}
-fail() {
-	FAILED=$((FAILED + 1))
-	RESULTS+=("FAIL $1: $2")
-	REASONS+=("$1: $2")
-	echo "FAIL $1: $2"
-}
+# shellcheck source=results.sh
+. "$HERE/results.sh"
 
 check_versions() {
 	local out
