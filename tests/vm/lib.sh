@@ -15,7 +15,9 @@ BUILD_DIR=${BUILD_DIR:-$REPO_ROOT/build}
 mkdir -p "$BUILD_DIR"
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-CHROOT_DIR=$BUILD_DIR/chroot/trixie
+# Resolved: build/chroot may be a symlink shared by several work trees,
+# and the mount bookkeeping below compares real paths.
+CHROOT_DIR=$(realpath -m "$BUILD_DIR/chroot/trixie")
 CHROOT_STAMP=$BUILD_DIR/chroot/trixie.stamp
 CHROOT_REFRESH_DAYS=${CHROOT_REFRESH_DAYS:-7}
 # Where a kernel's build copy appears inside the chroot (bind mount).
