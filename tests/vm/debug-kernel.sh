@@ -2,7 +2,7 @@
 # Build the debug kernel (lockdep, KASAN, kmemleak, DEBUG_OBJECTS, fault
 # injection) from Debian's linux-source-6.1 with tests/vm/debug-kernel.config,
 # or reuse the cached one.  The cache lives outside the clone, keyed by the
-# fragment, this script, the source package version and the compiler, so a
+# fragment, the build recipe, the source package version and the compiler, so a
 # machine builds it once and every later run (CI included) reuses it.
 #
 # usage: debug-kernel.sh [--print-dir]
@@ -23,6 +23,9 @@ STEP=debug-kernel
 FRAGMENT=$VM_LIB_DIR/debug-kernel.config
 SRC_TAR=/usr/src/linux-source-6.1.tar.xz
 CACHE_ROOT=${SPLKMEM_CACHE:-/var/cache/spl-kmem}/debug-kernel
+# Bump when the build steps below change what is built (not for messages):
+# the key then changes and the kernel is built again.
+RECIPE=1
 
 debug_kernel_key() {
 	local ver
@@ -31,7 +34,8 @@ debug_kernel_key() {
 	{
 		echo "$ver"
 		gcc --version | head -n1
-		cat "$FRAGMENT" "$VM_LIB_DIR/debug-kernel.sh"
+		echo "recipe $RECIPE"
+		cat "$FRAGMENT"
 	} | sha256sum | cut -c1-16
 }
 
