@@ -22,6 +22,7 @@
 #include <linux/delay.h>
 #include <linux/kernel.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/workqueue.h>
 
 #include "skc.h"
@@ -290,17 +291,33 @@ void skc_trim_kick(struct splkmem_cache *c)
 	queue_delayed_work(skc_grow_wq, &c->trim_work, SKC_EMPTY_AGE);
 }
 
+static void skc_linux_shrink_workfn(struct work_struct *work)
+{
+	struct splkmem_cache *c = container_of(work, struct splkmem_cache,
+					       shrink_work);
+
+	kmem_cache_shrink(c->linux_cache);
+}
+
+/* Shrink a Linux-slab cache from a worker.  Any context. */
+void skc_linux_shrink_kick(struct splkmem_cache *c)
+{
+	queue_work(skc_grow_wq, &c->shrink_work);
+}
+
 void skc_grow_setup(struct splkmem_cache *c)
 {
 	init_waitqueue_head(&c->grow_wq);
 	INIT_WORK(&c->grow_work, skc_grow_workfn);
 	INIT_DELAYED_WORK(&c->trim_work, skc_trim_workfn);
+	INIT_WORK(&c->shrink_work, skc_linux_shrink_workfn);
 }
 
 void skc_grow_cancel(struct splkmem_cache *c)
 {
 	cancel_work_sync(&c->grow_work);
 	cancel_delayed_work_sync(&c->trim_work);
+	cancel_work_sync(&c->shrink_work);
 }
 
 void skc_grow_set_threads(unsigned int n)

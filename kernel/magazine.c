@@ -73,6 +73,7 @@ static void skc_mag_empty(struct splkmem_cache *c, struct skc_cpu *pc)
 }
 
 static void skc_drain_workfn(struct work_struct *work);
+static void skc_mag_reap_workfn(struct work_struct *work);
 
 int skc_mag_create(struct splkmem_cache *c)
 {
@@ -80,6 +81,7 @@ int skc_mag_create(struct splkmem_cache *c)
 	int cpu;
 
 	mutex_init(&c->drain_lock);
+	INIT_WORK(&c->mag_reap_work, skc_mag_reap_workfn);
 	c->mag_drained = jiffies - SKC_MAG_DRAIN_GAP;
 	c->cpu = alloc_percpu(struct skc_cpu);
 	c->drain = alloc_percpu(struct skc_drain_work);
@@ -122,6 +124,8 @@ void skc_mag_destroy(struct splkmem_cache *c)
 {
 	int cpu;
 
+	if (c->mag_reap_work.func)
+		cancel_work_sync(&c->mag_reap_work);
 	if (c->drain) {
 		for_each_possible_cpu(cpu)
 			if (per_cpu_ptr(c->drain, cpu)->cache)
@@ -305,13 +309,24 @@ void skc_mag_drain(struct splkmem_cache *c)
 	mutex_unlock(&c->drain_lock);
 }
 
+/* The shrinker's asynchronous reap: drain, then free the emptied slabs. */
+static void skc_mag_reap_workfn(struct work_struct *work)
+{
+	struct splkmem_cache *c = container_of(work, struct splkmem_cache,
+					       mag_reap_work);
+
+	skc_mag_drain(c);
+	skc_slab_reclaim(c, 0, ULONG_MAX, 0);
+}
+
 /**
- * skc_mag_drain_async - start returning @c's magazines, without waiting
+ * skc_mag_drain_async - return @c's idle magazine objects, without waiting
  * @c: a KVMEM cache
  *
- * For the shrinker: at most once per second per cache, and only on the
- * CPUs whose magazine holds objects, so that reclaim calling the shrinker
- * thousands of times a second cannot turn into a storm of cross-CPU work.
+ * For the shrinker: a worker drains the magazines of the CPUs that hold
+ * objects and frees the slabs that leaves empty.  At most once per second
+ * per cache, so that reclaim calling the shrinker thousands of times a
+ * second cannot turn into a storm of cross-CPU work.
  *
  * Return: true if a drain was started.
  */
@@ -319,14 +334,11 @@ bool skc_mag_drain_async(struct splkmem_cache *c)
 {
 	unsigned long last = READ_ONCE(c->mag_drained);
 
-	if (time_before(jiffies, last + SKC_MAG_DRAIN_GAP))
-		return false;
-	if (!mutex_trylock(&c->drain_lock))
+	if (time_before(jiffies, last + SKC_MAG_DRAIN_GAP) ||
+	    !skc_mag_objs(c))
 		return false;
 	WRITE_ONCE(c->mag_drained, jiffies);
-	skc_drain_queue(c, false);
-	mutex_unlock(&c->drain_lock);
-	return true;
+	return queue_work(skc_drain_wq, &c->mag_reap_work);
 }
 
 /**
@@ -358,8 +370,6 @@ int skc_mag_resize(struct splkmem_cache *c, unsigned int size)
 
 	cpus_read_lock();
 	mutex_lock(&c->drain_lock);
-	/* No drain started by the shrinker may still be running. */
-	skc_drain_flush(c);
 	c->drain_size = eff;
 	WRITE_ONCE(c->drain_objs, objs);
 	skc_drain_queue(c, true);

@@ -14,6 +14,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
@@ -29,7 +30,15 @@ static void skc_reap_drained(struct splkmem_cache *c,
 	unsigned long flags;
 
 	if (skc_is_slab(c)) {
-		kmem_cache_shrink(c->linux_cache);
+		/*
+		 * SLUB's shrink takes cpus_read_lock(): never under reclaim,
+		 * where CPU bring-up (allocating with that lock held) could
+		 * be waiting for us.  A worker does it instead.
+		 */
+		if (current->flags & PF_MEMALLOC)
+			skc_linux_shrink_kick(c);
+		else
+			kmem_cache_shrink(c->linux_cache);
 	} else {
 		one.bytes = skc_slab_reclaim(c, 0, ULONG_MAX, 0);
 		one.slabs = one.bytes / c->slab_size;

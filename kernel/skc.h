@@ -132,6 +132,7 @@ struct splkmem_cache {
 	void ***drain_objs;		/* a resize's new arrays, by CPU */
 	unsigned int drain_size;	/* and their size */
 	unsigned long mag_drained;	/* jiffies of the shrinker's last drain */
+	struct work_struct mag_reap_work;	/* the shrinker's drain */
 
 	/* Slabs: everything below is protected by @lock. */
 	spinlock_t lock;
@@ -146,6 +147,7 @@ struct splkmem_cache {
 	atomic_t grow_waiters;		/* threads waiting for a growth */
 	struct work_struct grow_work;
 	struct delayed_work trim_work;
+	struct work_struct shrink_work;	/* kmem_cache_shrink(), off reclaim */
 	unsigned int grow_delay_ms;	/* testing only */
 	unsigned int inject_fail;	/* testing: slab allocations to fail */
 	unsigned int grow_streak;	/* growths failed in a row */
@@ -246,6 +248,7 @@ void *skc_grow(struct splkmem_cache *c, int kmflags);
 void skc_grow_setup(struct splkmem_cache *c);
 void skc_grow_cancel(struct splkmem_cache *c);
 void skc_trim_kick(struct splkmem_cache *c);
+void skc_linux_shrink_kick(struct splkmem_cache *c);
 void skc_grow_set_threads(unsigned int n);
 
 /* emergency.c */
