@@ -219,13 +219,11 @@ void splkmem_cache_free(struct splkmem_cache *cache, void *obj);
 size_t splkmem_cache_reap_now(struct splkmem_cache *cache);
 
 /**
- * splkmem_reap - reap every cache
+ * splkmem_reap - reap every cache, as splkmem_cache_reap_now() does
  *
- * Reaps each cache as splkmem_cache_reap_now() does.
- *
- * Context: as splkmem_cache_reap_now(): process context, may sleep, safe
- * from memory reclaim and during CPU hotplug.  It never waits for a cache
- * being created, and a cache being destroyed waits for it instead.
+ * Context: as for splkmem_cache_reap_now(): process context, may sleep,
+ * safe from memory reclaim and during CPU hotplug.  It never waits for a
+ * cache being created, and a cache being destroyed waits for it instead.
  * Return: bytes returned to the system.
  */
 size_t splkmem_reap(void);
