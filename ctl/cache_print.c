@@ -56,6 +56,7 @@ GETTER(slab_max) GETTER(obj_total) GETTER(obj_alloc) GETTER(obj_max)
 GETTER(obj_emergency) GETTER(obj_emergency_max) GETTER(obj_deadlock)
 GETTER(linux_objs) GETTER(slab_create) GETTER(slab_destroy)
 GETTER(slab_fail) GETTER(grow) GETTER(reap) GETTER(bytes)
+GETTER(grow_fail) GETTER(grow_backoff)
 
 #undef GETTER
 
@@ -88,6 +89,8 @@ static const struct field fields[] = {
 	{ "slab_destroy", "", NULL, 0, "slabs destroyed", K_NUM, get_slab_destroy, true },
 	{ "slab_fail", "", NULL, 0, "slab allocations failed", K_NUM, get_slab_fail, true },
 	{ "grow", "", NULL, 0, "growths", K_NUM, get_grow, true },
+	{ "grow_fail", "", NULL, 0, "growths failed", K_NUM, get_grow_fail, true },
+	{ "grow_backoff", "", NULL, 0, "allocations backed off", K_NUM, get_grow_backoff, true },
 	{ "reap", "", NULL, 0, "reaps", K_NUM, get_reap, false },
 };
 

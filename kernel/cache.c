@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/prefetch.h>
+#include <linux/rculist.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -78,6 +79,9 @@ static int skc_linux_cache_create(struct splkmem_cache *c)
 	 * whose cache it is.  The whole object may be copied to user space.
 	 */
 	snprintf(c->linux_name, sizeof(c->linux_name), "splkmem_%s", c->name);
+	/* Larger objects make kmem_cache_create() fail with a stack dump. */
+	if (ALIGN(c->obj_size, c->obj_align) > KMALLOC_MAX_SIZE)
+		return -E2BIG;
 	c->linux_cache = kmem_cache_create_usercopy(c->linux_name, c->obj_size,
 						    c->obj_align, sflags, 0,
 						    c->obj_size, NULL);
@@ -181,7 +185,7 @@ struct splkmem_cache *splkmem_cache_create(const char *name, size_t size,
 		rc = -EEXIST;
 		goto fail;
 	}
-	list_add_tail(&c->link, &skc_caches);
+	list_add_tail_rcu(&c->link, &skc_caches);
 	skc_caches_gen++;
 	up_write(&skc_caches_sem);
 	skc_notify(SKC_EVENT_CACHE_CREATE, c, NULL);
@@ -200,9 +204,11 @@ void splkmem_cache_destroy(struct splkmem_cache *c)
 
 	might_sleep();
 	down_write(&skc_caches_sem);
-	list_del(&c->link);
+	list_del_rcu(&c->link);
 	skc_caches_gen++;
 	up_write(&skc_caches_sem);
+	/* Reaps and the hotplug callback walk the list under SRCU. */
+	synchronize_srcu(&skc_caches_srcu);
 	skc_notify(SKC_EVENT_CACHE_DESTROY, c, NULL);
 
 	set_bit(SKC_DESTROYING, &c->state);
@@ -260,6 +266,9 @@ void *splkmem_cache_alloc(struct splkmem_cache *c, int kmflags)
 {
 	void *obj;
 
+	WARN_ONCE(!splkmem_kmflags_valid(kmflags),
+		  "spl_kmem: %s: unknown kmflags 0x%x\n", c->name, kmflags);
+	might_sleep_if(!(kmflags & SPLKMEM_KM_NOSLEEP));
 	if (skc_is_slab(c)) {
 		gfp_t gfp = skc_gfp(kmflags);
 
@@ -371,6 +380,8 @@ void splkmem_cache_get_stats(struct splkmem_cache *c,
 	st->grow = c->grow;
 	st->growing = test_bit(SKC_GROWING, &c->state);
 	st->reap = c->reap;
+	st->grow_fail = c->grow_fail;
+	st->grow_backoff = c->grow_backoff;
 	st->bytes = c->slab_total * c->slab_size + skc_emergency_bytes(c);
 	spin_unlock_irqrestore(&c->lock, flags);
 }

@@ -10,16 +10,19 @@
  *
  * A local_lock can only be taken on its own CPU, so work that must touch
  * every magazine (reap, resize) runs a work item on each online CPU, as
- * SLUB does to flush its per-CPU slabs.  The magazines of offline CPUs are
- * touched directly: nothing can run there.  This is what makes a reap
- * return the objects parked on *other* CPUs (zfsonlinux/spl#133).
+ * SLUB does to flush its per-CPU slabs.  This is what makes a reap return
+ * the objects parked on *other* CPUs (zfsonlinux/spl#133).  A CPU that
+ * goes offline gives its magazines back from a CPU hotplug callback.
  */
 #include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/rculist.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 #include <linux/string.h>
 
 #include "skc.h"
@@ -69,18 +72,32 @@ static void skc_mag_empty(struct splkmem_cache *c, struct skc_cpu *pc)
 	pc->avail = 0;
 }
 
+static void skc_drain_workfn(struct work_struct *work);
+static void skc_mag_reap_workfn(struct work_struct *work);
+
 int skc_mag_create(struct splkmem_cache *c)
 {
 	unsigned int size = skc_mag_auto_size(c);
 	int cpu;
 
+	mutex_init(&c->drain_lock);
+	INIT_WORK(&c->mag_reap_work, skc_mag_reap_workfn);
+	c->mag_drained = jiffies - SKC_MAG_DRAIN_GAP;
 	c->cpu = alloc_percpu(struct skc_cpu);
-	if (!c->cpu)
+	c->drain = alloc_percpu(struct skc_drain_work);
+	if (!c->cpu || !c->drain) {
+		skc_mag_destroy(c);
 		return -ENOMEM;
+	}
 
 	for_each_possible_cpu(cpu) {
 		struct skc_cpu *pc = per_cpu_ptr(c->cpu, cpu);
+		struct skc_drain_work *dw = per_cpu_ptr(c->drain, cpu);
 		void **objs;
+
+		INIT_WORK(&dw->work, skc_drain_workfn);
+		dw->cache = c;
+		dw->cpu = cpu;
 
 		objs = kmalloc_node(size * sizeof(void *), GFP_KERNEL,
 				    cpu_to_node(cpu));
@@ -98,11 +115,24 @@ int skc_mag_create(struct splkmem_cache *c)
 	return 0;
 }
 
-/* Nothing else may use the cache any more: no locking is needed. */
+/*
+ * Nothing else may use the cache any more, and it is off the list the
+ * hotplug callback walks: no locking is needed.  A drain the shrinker
+ * started may still be queued: wait for it first.
+ */
 void skc_mag_destroy(struct splkmem_cache *c)
 {
 	int cpu;
 
+	if (c->mag_reap_work.func)
+		cancel_work_sync(&c->mag_reap_work);
+	if (c->drain) {
+		for_each_possible_cpu(cpu)
+			if (per_cpu_ptr(c->drain, cpu)->cache)
+				cancel_work_sync(&per_cpu_ptr(c->drain, cpu)->work);
+		free_percpu(c->drain);
+		c->drain = NULL;
+	}
 	if (!c->cpu)
 		return;
 	for_each_possible_cpu(cpu) {
@@ -199,115 +229,116 @@ unsigned long skc_mag_objs(const struct splkmem_cache *c)
 }
 
 /*
- * Work on every CPU's magazine.  One request runs at a time; while it
- * runs, @cache (or, when NULL, every cache on skc_caches, which the
- * requester keeps stable by holding skc_caches_sem) is visited on each
- * CPU.  A resize hands each CPU its new object array in @objs[cpu] and
- * gets the old one back in the same slot.
+ * Work on every CPU's magazine of one cache.  Each cache has one work item
+ * per CPU and its own drain_lock, so reaps of different caches never wait
+ * for each other, and nothing here is global but the workqueue.
+ *
+ * A reap takes no CPU hotplug lock (it may run from a shrinker, and CPU
+ * bring-up allocates with that lock held): it queues the work items of the
+ * CPUs that are online at the time, and each one empties the magazine of
+ * the CPU it runs on.  A CPU that goes offline meanwhile may run its item
+ * elsewhere, which then empties that other CPU's magazine: harmless.  The
+ * dying CPU's own magazine is returned by skc_cpu_dead(), after it is gone
+ * and before it can come back, so an offline CPU's magazine is always
+ * empty; that is how the kernel's drain_all_pages() deals with hotplug too.
+ *
+ * A resize must give *every* CPU a new array, so it alone holds
+ * cpus_read_lock(): it is never called from reclaim.
  */
-struct skc_drain_req {
-	struct splkmem_cache *cache;
-	void ***objs;
-	unsigned int size;
-};
-
-struct skc_drain_work {
-	struct work_struct work;
-	struct skc_drain_req *req;
-};
-
-static DEFINE_PER_CPU(struct skc_drain_work, skc_drain_work);
-static DEFINE_MUTEX(skc_drain_mutex);
 static struct workqueue_struct *skc_drain_wq;
-
-/* Called on @cpu with its magazine lock held, or with @cpu offline. */
-static void skc_drain_one(struct splkmem_cache *c, int cpu,
-			  struct skc_drain_req *req)
-{
-	struct skc_cpu *pc = per_cpu_ptr(c->cpu, cpu);
-
-	skc_mag_empty(c, pc);
-	if (req->objs) {
-		void **old = pc->objs;
-
-		skc_mag_set(pc, req->objs[cpu], req->size);
-		req->objs[cpu] = old;
-	}
-}
-
-static void skc_drain_cache_on(struct splkmem_cache *c, int cpu,
-			       struct skc_drain_req *req, bool local)
-{
-	unsigned long flags;
-
-	/* Nothing runs on an offline CPU: its magazine needs no lock. */
-	if (!local) {
-		skc_drain_one(c, cpu, req);
-		return;
-	}
-	local_lock_irqsave(&c->cpu->lock, flags);
-	skc_drain_one(c, cpu, req);
-	local_unlock_irqrestore(&c->cpu->lock, flags);
-}
-
-static void skc_drain_visit(struct skc_drain_req *req, int cpu, bool local)
-{
-	struct splkmem_cache *c;
-
-	if (req->cache) {
-		skc_drain_cache_on(req->cache, cpu, req, local);
-		return;
-	}
-	list_for_each_entry(c, &skc_caches, link)
-		if (!skc_is_slab(c))
-			skc_drain_cache_on(c, cpu, req, local);
-}
+static int skc_cpuhp_state = -1;
 
 static void skc_drain_workfn(struct work_struct *work)
 {
 	struct skc_drain_work *dw = container_of(work, struct skc_drain_work,
 						 work);
+	struct splkmem_cache *c = dw->cache;
+	struct skc_cpu *pc;
+	unsigned long flags;
+	void ***objs;
+	int cpu;
 
-	skc_drain_visit(dw->req, smp_processor_id(), true);
+	local_lock_irqsave(&c->cpu->lock, flags);
+	cpu = smp_processor_id();
+	pc = this_cpu_ptr(c->cpu);
+	skc_mag_empty(c, pc);
+	objs = READ_ONCE(c->drain_objs);
+	/* A resize holds cpus_read_lock(): its items run where queued. */
+	if (objs && !WARN_ON_ONCE(cpu != dw->cpu) && objs[cpu]) {
+		void **old = pc->objs;
+
+		skc_mag_set(pc, objs[cpu], c->drain_size);
+		objs[cpu] = old;
+	}
+	local_unlock_irqrestore(&c->cpu->lock, flags);
 }
 
-static void skc_drain_run(struct skc_drain_req *req)
+/* Queue the drain of every online CPU whose magazine holds objects. */
+static void skc_drain_queue(struct splkmem_cache *c, bool all)
 {
 	int cpu;
 
-	mutex_lock(&skc_drain_mutex);
-	cpus_read_lock();
-	for_each_online_cpu(cpu) {
-		struct skc_drain_work *dw = per_cpu_ptr(&skc_drain_work, cpu);
-
-		dw->req = req;
-		queue_work_on(cpu, skc_drain_wq, &dw->work);
-	}
-	for_each_possible_cpu(cpu) {
-		if (cpu_online(cpu))
-			flush_work(&per_cpu_ptr(&skc_drain_work, cpu)->work);
-		else
-			skc_drain_visit(req, cpu, false);
-	}
-	cpus_read_unlock();
-	mutex_unlock(&skc_drain_mutex);
+	lockdep_assert_held(&c->drain_lock);
+	for_each_online_cpu(cpu)
+		if (all || READ_ONCE(per_cpu_ptr(c->cpu, cpu)->avail))
+			queue_work_on(cpu, skc_drain_wq,
+				      &per_cpu_ptr(c->drain, cpu)->work);
 }
 
-/* Return the magazines of every CPU of @c to the slabs. */
+static void skc_drain_flush(struct splkmem_cache *c)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		flush_work(&per_cpu_ptr(c->drain, cpu)->work);
+}
+
+/**
+ * skc_mag_drain - return the magazines of every CPU of @c to the slabs
+ * @c: a KVMEM cache
+ *
+ * Context: process context; may sleep.  Safe from a shrinker: it takes
+ * only @c's drain_lock, which is never held across an allocation or
+ * cpus_read_lock().
+ */
 void skc_mag_drain(struct splkmem_cache *c)
 {
-	struct skc_drain_req req = { .cache = c };
-
-	skc_drain_run(&req);
+	mutex_lock(&c->drain_lock);
+	skc_drain_queue(c, false);
+	skc_drain_flush(c);
+	mutex_unlock(&c->drain_lock);
 }
 
-/* Same for every cache; the caller holds skc_caches_sem. */
-void skc_mag_drain_all(void)
+/* The shrinker's asynchronous reap: drain, then free the emptied slabs. */
+static void skc_mag_reap_workfn(struct work_struct *work)
 {
-	struct skc_drain_req req = { .cache = NULL };
+	struct splkmem_cache *c = container_of(work, struct splkmem_cache,
+					       mag_reap_work);
 
-	lockdep_assert_held(&skc_caches_sem);
-	skc_drain_run(&req);
+	skc_mag_drain(c);
+	skc_slab_reclaim(c, 0, ULONG_MAX, 0);
+}
+
+/**
+ * skc_mag_drain_async - return @c's idle magazine objects, without waiting
+ * @c: a KVMEM cache
+ *
+ * For the shrinker: a worker drains the magazines of the CPUs that hold
+ * objects and frees the slabs that leaves empty.  At most once per second
+ * per cache, so that reclaim calling the shrinker thousands of times a
+ * second cannot turn into a storm of cross-CPU work.
+ *
+ * Return: true if a drain was started.
+ */
+bool skc_mag_drain_async(struct splkmem_cache *c)
+{
+	unsigned long last = READ_ONCE(c->mag_drained);
+
+	if (time_before(jiffies, last + SKC_MAG_DRAIN_GAP) ||
+	    !skc_mag_objs(c))
+		return false;
+	WRITE_ONCE(c->mag_drained, jiffies);
+	return queue_work(skc_drain_wq, &c->mag_reap_work);
 }
 
 /**
@@ -315,58 +346,110 @@ void skc_mag_drain_all(void)
  * @c: a KVMEM cache
  * @size: 2..256, or 0 for the automatic size
  *
+ * Context: process context, not from reclaim (takes cpus_read_lock()).
  * Return: 0 or -ENOMEM.
  */
 int skc_mag_resize(struct splkmem_cache *c, unsigned int size)
 {
 	unsigned int eff = size ? size : skc_mag_auto_size(c);
-	struct skc_drain_req req = { .cache = c, .size = eff };
 	unsigned long flags;
+	void ***objs;
 	int cpu, rc = 0;
 
-	req.objs = kcalloc(nr_cpu_ids, sizeof(*req.objs), GFP_KERNEL);
-	if (!req.objs)
+	objs = kcalloc(nr_cpu_ids, sizeof(*objs), GFP_KERNEL);
+	if (!objs)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
-		req.objs[cpu] = kmalloc_node(eff * sizeof(void *), GFP_KERNEL,
-					     cpu_to_node(cpu));
-		if (!req.objs[cpu]) {
+		objs[cpu] = kmalloc_node(eff * sizeof(void *), GFP_KERNEL,
+					 cpu_to_node(cpu));
+		if (!objs[cpu]) {
 			rc = -ENOMEM;
 			goto out;
 		}
 	}
 
-	skc_drain_run(&req);
+	cpus_read_lock();
+	mutex_lock(&c->drain_lock);
+	c->drain_size = eff;
+	WRITE_ONCE(c->drain_objs, objs);
+	skc_drain_queue(c, true);
+	for_each_possible_cpu(cpu) {
+		struct skc_cpu *pc = per_cpu_ptr(c->cpu, cpu);
+		void **old;
+
+		if (cpu_online(cpu)) {
+			flush_work(&per_cpu_ptr(c->drain, cpu)->work);
+			continue;
+		}
+		/* Offline, and kept so by the hotplug lock: nothing runs there. */
+		skc_mag_empty(c, pc);
+		old = pc->objs;
+		skc_mag_set(pc, objs[cpu], eff);
+		objs[cpu] = old;
+	}
+	WRITE_ONCE(c->drain_objs, NULL);
 
 	spin_lock_irqsave(&c->lock, flags);
 	c->mag_size_req = size;
 	c->mag_size = eff;
 	c->mag_refill = (eff + 1) / 2;
 	spin_unlock_irqrestore(&c->lock, flags);
+	mutex_unlock(&c->drain_lock);
+	cpus_read_unlock();
 out:
 	/* The old arrays after a resize, the unused new ones after a failure. */
 	for_each_possible_cpu(cpu)
-		kfree(req.objs[cpu]);
-	kfree(req.objs);
+		kfree(objs[cpu]);
+	kfree(objs);
 	return rc;
+}
+
+/*
+ * A CPU is dead: return its magazine of every cache to the slabs.  Runs on
+ * another CPU once nothing can run on the dead one any more, with the
+ * hotplug lock held, so no resize and no bring-up of that CPU can race.
+ */
+static int skc_cpu_dead(unsigned int cpu)
+{
+	struct splkmem_cache *c;
+	int idx;
+
+	idx = srcu_read_lock(&skc_caches_srcu);
+	list_for_each_entry_srcu(c, &skc_caches, link,
+				 srcu_read_lock_held(&skc_caches_srcu)) {
+		struct skc_cpu *pc;
+
+		if (skc_is_slab(c))
+			continue;
+		pc = per_cpu_ptr(c->cpu, cpu);
+		if (pc->avail)
+			skc_mag_empty(c, pc);
+	}
+	srcu_read_unlock(&skc_caches_srcu, idx);
+	return 0;
 }
 
 int skc_mag_init(void)
 {
-	int cpu;
+	int rc;
 
 	/* WQ_MEM_RECLAIM: reaps must make progress under memory pressure. */
 	skc_drain_wq = alloc_workqueue("spl_kmem_drain",
 				       WQ_PERCPU | WQ_MEM_RECLAIM, 0);
 	if (!skc_drain_wq)
 		return -ENOMEM;
-	for_each_possible_cpu(cpu)
-		INIT_WORK(&per_cpu_ptr(&skc_drain_work, cpu)->work,
-			  skc_drain_workfn);
+	rc = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "spl_kmem:dead",
+				       NULL, skc_cpu_dead);
+	if (rc < 0) {
+		destroy_workqueue(skc_drain_wq);
+		return rc;
+	}
+	skc_cpuhp_state = rc;
 	return 0;
 }
 
 void skc_mag_fini(void)
 {
+	cpuhp_remove_state_nocalls(skc_cpuhp_state);
 	destroy_workqueue(skc_drain_wq);
 }

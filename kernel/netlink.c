@@ -61,6 +61,8 @@ static const struct skc_nl_stat skc_nl_stats64[] = {
 	SKC_NL_STAT(GROW, grow),
 	SKC_NL_STAT(REAP, reap),
 	SKC_NL_STAT(BYTES, bytes),
+	SKC_NL_STAT(GROW_FAIL, grow_fail),
+	SKC_NL_STAT(GROW_BACKOFF, grow_backoff),
 };
 
 /* Room for one SPLKMEM_A_CACHE nest as skc_nl_put_cache() writes it. */

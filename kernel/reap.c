@@ -4,14 +4,20 @@
  * under memory pressure (the shrinker).
  *
  * A reap drains the magazines of every CPU, then frees every empty slab.
- * The shrinker only frees empty slabs: reclaim may call it thousands of
- * times a second (openzfs/zfs#1598), so its count is one atomic read and
- * its scan stops as soon as it has freed what it was asked for.
+ * The shrinker frees empty slabs: reclaim may call it thousands of times a
+ * second (openzfs/zfs#1598), so its count is one atomic read and its scan
+ * stops as soon as it has freed what it was asked for.
+ *
+ * Both may run in reclaim (a consumer's shrinker may reap): nothing here
+ * takes cpus_read_lock(), skc_caches_sem or any global mutex, and freed
+ * pages are credited to the reclaiming task (slab.c).
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 
 #include "skc.h"
 #include "spl_kmem_config.h"
@@ -24,7 +30,15 @@ static void skc_reap_drained(struct splkmem_cache *c,
 	unsigned long flags;
 
 	if (skc_is_slab(c)) {
-		kmem_cache_shrink(c->linux_cache);
+		/*
+		 * SLUB's shrink takes cpus_read_lock(): never under reclaim,
+		 * where CPU bring-up (allocating with that lock held) could
+		 * be waiting for us.  A worker does it instead.
+		 */
+		if (current->flags & PF_MEMALLOC)
+			skc_linux_shrink_kick(c);
+		else
+			kmem_cache_shrink(c->linux_cache);
 	} else {
 		one.bytes = skc_slab_reclaim(c, 0, ULONG_MAX, 0);
 		one.slabs = one.bytes / c->slab_size;
@@ -54,18 +68,28 @@ void skc_reap(struct splkmem_cache *c, struct skc_reap_result *res)
  * skc_reap_all - reap every cache
  * @res: what was returned is added here
  *
- * One pass over the CPUs drains the magazines of every cache.
+ * Walks the caches under SRCU, not skc_caches_sem: a reap from reclaim
+ * must not wait behind a create or destroy (which may allocate), and a
+ * destroy waits for the walk instead.
  */
 void skc_reap_all(struct skc_reap_result *res)
 {
 	struct splkmem_cache *c;
+	int idx;
 
-	down_read(&skc_caches_sem);
-	skc_mag_drain_all();
-	list_for_each_entry(c, &skc_caches, link)
-		skc_reap_drained(c, res);
-	up_read(&skc_caches_sem);
+	idx = srcu_read_lock(&skc_caches_srcu);
+	list_for_each_entry_srcu(c, &skc_caches, link,
+				 srcu_read_lock_held(&skc_caches_srcu))
+		skc_reap(c, res);
+	srcu_read_unlock(&skc_caches_srcu, idx);
 }
+
+/*
+ * The caches a reap, the shrinker or the CPU hotplug callback walk without
+ * waiting for create or destroy (which may allocate, or be waited on by
+ * someone reclaiming).
+ */
+DEFINE_SRCU(skc_caches_srcu);
 
 /* Documented in <spl_kmem/cache.h>, as is every exported function. */
 size_t splkmem_cache_reap_now(struct splkmem_cache *cache)
@@ -96,24 +120,34 @@ static unsigned long skc_shrink_count(struct shrinker *s,
 	return pages > 0 ? pages : SHRINK_EMPTY;
 }
 
+/*
+ * Free empty slabs until nr_to_scan pages are freed.  If that is not
+ * enough, objects idle in magazines are the next source: start (without
+ * waiting, at most once a second per cache) a drain of the caches' busy
+ * magazines, whose emptied slabs the next call can free.
+ */
 static unsigned long skc_shrink_scan(struct shrinker *s,
 				     struct shrink_control *sc)
 {
 	unsigned long freed = 0;
 	struct splkmem_cache *c;
+	int idx;
 
-	/* Never wait for a cache being created or destroyed. */
-	if (!down_read_trylock(&skc_caches_sem))
-		return SHRINK_STOP;
-	list_for_each_entry(c, &skc_caches, link) {
+	idx = srcu_read_lock(&skc_caches_srcu);
+	list_for_each_entry_srcu(c, &skc_caches, link,
+				 srcu_read_lock_held(&skc_caches_srcu)) {
 		if (freed >= sc->nr_to_scan)
 			break;
-		if (!skc_is_slab(c) && READ_ONCE(c->nr_empty))
+		if (skc_is_slab(c))
+			continue;
+		if (READ_ONCE(c->nr_empty))
 			freed += skc_slab_reclaim(c, 0,
 						  sc->nr_to_scan - freed, 0) >>
 				 PAGE_SHIFT;
+		if (freed < sc->nr_to_scan)
+			skc_mag_drain_async(c);
 	}
-	up_read(&skc_caches_sem);
+	srcu_read_unlock(&skc_caches_srcu, idx);
 	return freed;
 }
 

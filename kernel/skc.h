@@ -20,11 +20,13 @@
 #define _SKC_H
 
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>	/* before local_lock.h: PREEMPT_RT needs it */
 #include <linux/local_lock.h>
 #include <linux/percpu.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
+#include <linux/srcu.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -42,6 +44,9 @@
  */
 #define SKC_EMPTY_AGE		(5 * HZ)
 
+/* Shortest gap between two magazine drains the shrinker starts, per cache. */
+#define SKC_MAG_DRAIN_GAP	HZ
+
 /* Bits of splkmem_cache.state. */
 enum {
 	SKC_GROWING,		/* an asynchronous growth is queued or running */
@@ -56,6 +61,7 @@ struct skc_slab {
 	unsigned int objs;
 	void *free;			/* first free object */
 	unsigned long emptied;		/* jiffies when it last became empty */
+	bool fresh;			/* created, no object taken yet */
 	struct list_head link;		/* on the cache's empty/partial/full list */
 	struct splkmem_cache *cache;
 };
@@ -78,6 +84,13 @@ struct skc_cpu {
 	unsigned int size;
 	unsigned int refill;
 	void **objs;
+};
+
+/* One CPU's work item that empties its magazine of one cache. */
+struct skc_drain_work {
+	struct work_struct work;
+	struct splkmem_cache *cache;
+	unsigned int cpu;
 };
 
 /* An emergency object: pages of its own, tracked by address. */
@@ -114,6 +127,12 @@ struct splkmem_cache {
 	unsigned int mag_size_req;	/* as set: 0 = automatic */
 	unsigned int mag_size;
 	unsigned int mag_refill;
+	struct skc_drain_work __percpu *drain;
+	struct mutex drain_lock;	/* one drain or resize at a time */
+	void ***drain_objs;		/* a resize's new arrays, by CPU */
+	unsigned int drain_size;	/* and their size */
+	unsigned long mag_drained;	/* jiffies of the shrinker's last drain */
+	struct work_struct mag_reap_work;	/* the shrinker's drain */
 
 	/* Slabs: everything below is protected by @lock. */
 	spinlock_t lock;
@@ -128,7 +147,11 @@ struct splkmem_cache {
 	atomic_t grow_waiters;		/* threads waiting for a growth */
 	struct work_struct grow_work;
 	struct delayed_work trim_work;
+	struct work_struct shrink_work;	/* kmem_cache_shrink(), off reclaim */
 	unsigned int grow_delay_ms;	/* testing only */
+	unsigned int inject_fail;	/* testing: slab allocations to fail */
+	unsigned int grow_streak;	/* growths failed in a row */
+	unsigned long grow_retry_at;	/* no growth before (while streak) */
 
 	/* Statistics, under @lock. */
 	u64 slab_total, slab_alloc, slab_max;
@@ -136,6 +159,7 @@ struct splkmem_cache {
 	u64 obj_emergency, obj_emergency_max, obj_deadlock;
 	u64 slab_create, slab_destroy, slab_fail;
 	u64 grow, reap;
+	u64 grow_fail, grow_backoff;
 };
 
 static inline bool skc_is_slab(const struct splkmem_cache *c)
@@ -150,6 +174,7 @@ static inline struct skc_obj_hdr *skc_hdr(const struct splkmem_cache *c,
 }
 
 gfp_t skc_gfp(int kmflags);
+bool skc_inject_fail(struct splkmem_cache *c);
 
 /* tunables.c: the module parameters. */
 enum skc_tunable_id {
@@ -179,9 +204,15 @@ extern unsigned int skc_max_size;
 extern unsigned int skc_slab_limit;
 extern unsigned int skc_kmem_threads;
 
-/* cache.c: the list of caches, and its generation (bumped on change). */
+/*
+ * cache.c: the list of caches, and its generation (bumped on change).
+ * Changed under skc_caches_sem; walked either under it or, by reaps and
+ * the hotplug callback, which must not wait for a create or destroy, under
+ * skc_caches_srcu (reap.c): a destroy waits for those walkers to finish.
+ */
 extern struct list_head skc_caches;
 extern struct rw_semaphore skc_caches_sem;
+extern struct srcu_struct skc_caches_srcu;
 extern unsigned long skc_caches_gen;
 struct splkmem_cache *skc_find_locked(const char *name);
 
@@ -204,7 +235,7 @@ void skc_mag_destroy(struct splkmem_cache *c);
 void *skc_mag_alloc(struct splkmem_cache *c, int kmflags);
 void skc_mag_free(struct splkmem_cache *c, void *obj);
 void skc_mag_drain(struct splkmem_cache *c);
-void skc_mag_drain_all(void);
+bool skc_mag_drain_async(struct splkmem_cache *c);
 unsigned long skc_mag_objs(const struct splkmem_cache *c);
 int skc_mag_init(void);
 void skc_mag_fini(void);
@@ -217,6 +248,7 @@ void *skc_grow(struct splkmem_cache *c, int kmflags);
 void skc_grow_setup(struct splkmem_cache *c);
 void skc_grow_cancel(struct splkmem_cache *c);
 void skc_trim_kick(struct splkmem_cache *c);
+void skc_linux_shrink_kick(struct splkmem_cache *c);
 void skc_grow_set_threads(unsigned int n);
 
 /* emergency.c */

@@ -12,9 +12,11 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/swap.h>
 #include <linux/vmalloc.h>
 
 #include "skc.h"
+#include "spl_kmem_config.h"
 
 /* Pages held by empty slabs of every cache: the shrinker's O(1) count. */
 atomic_long_t skc_empty_pages = ATOMIC_LONG_INIT(0);
@@ -58,6 +60,8 @@ struct skc_slab *skc_slab_create(struct splkmem_cache *c)
 	void *obj, *next = NULL;
 	unsigned int i;
 
+	if (skc_inject_fail(c))
+		return NULL;
 	/* No __GFP_HIGHMEM or mobility hints: newer vmalloc rejects them. */
 	slab = __vmalloc(c->slab_size, GFP_KERNEL | __GFP_NOWARN);
 	if (!slab)
@@ -82,6 +86,7 @@ struct skc_slab *skc_slab_create(struct splkmem_cache *c)
 	}
 	slab->free = next;
 	slab->emptied = jiffies;
+	slab->fresh = true;
 	return slab;
 }
 
@@ -154,6 +159,7 @@ unsigned int skc_slab_take(struct splkmem_cache *c, void **objs,
 			break;
 
 		old_ref = slab->ref;
+		slab->fresh = false;
 		while (n < want && slab->free) {
 			void *obj = slab->free;
 
@@ -203,12 +209,50 @@ unsigned long skc_empty_reserve(const struct splkmem_cache *c)
 	return DIV_ROUND_UP(c->mag_refill * num_online_cpus(), c->slab_objs);
 }
 
+/*
+ * Pages freed outside the LRU lists are reclaim's progress only if they are
+ * credited to the reclaiming task, as the Linux slab allocators do: without
+ * it, reclaim sees no progress, calls the shrinkers again and again, and
+ * over-reclaims or declares OOM.
+ */
+static void skc_credit_reclaim(unsigned long pages)
+{
+	struct reclaim_state *rs = current->reclaim_state;
+
+	if (!rs)
+		return;
+#ifdef HAVE_RECLAIM_STATE_RECLAIMED
+	rs->reclaimed += pages;
+#else
+	rs->reclaimed_slab += pages;
+#endif
+}
+
+/*
+ * A slab that a growth created and that nobody has taken an object from
+ * yet is kept for this long: its growth's waiters are about to use it, and
+ * freeing it under them would make them grow again (churn).
+ */
+#define SKC_FRESH_KEEP		(HZ / 10)
+
+static bool skc_slab_keep_fresh(const struct splkmem_cache *c,
+				const struct skc_slab *slab)
+{
+	return slab->fresh && time_before(jiffies, slab->emptied +
+					  SKC_FRESH_KEEP) &&
+	       !test_bit(SKC_DESTROYING, &c->state);
+}
+
 /**
  * skc_slab_reclaim - free empty slabs
  * @c: the cache
  * @keep: empty slabs to keep
  * @max_pages: stop after freeing this many pages
  * @min_age: free only slabs empty for at least this many jiffies (0: any)
+ *
+ * A slab a growth created less than SKC_FRESH_KEEP ago and that nothing
+ * has used yet is never freed: it is for the growth's waiters.  Freed
+ * pages are credited to a reclaiming caller.
  *
  * Context: process context; takes c->lock.
  * Return: bytes freed.
@@ -222,11 +266,14 @@ size_t skc_slab_reclaim(struct splkmem_cache *c, unsigned long keep,
 	LIST_HEAD(doomed);
 
 	spin_lock_irqsave(&c->lock, flags);
-	while (c->nr_empty > keep && freed < max_pages) {
-		/* The least recently emptied slab is at the head. */
-		slab = list_first_entry(&c->empty, struct skc_slab, link);
+	/* The least recently emptied slab is at the head. */
+	list_for_each_entry_safe(slab, next, &c->empty, link) {
+		if (c->nr_empty <= keep || freed >= max_pages)
+			break;
 		if (min_age && time_before(jiffies, slab->emptied + min_age))
 			break;
+		if (skc_slab_keep_fresh(c, slab))
+			continue;
 		list_move(&slab->link, &doomed);
 		c->nr_empty--;
 		c->slab_total--;
@@ -236,6 +283,7 @@ size_t skc_slab_reclaim(struct splkmem_cache *c, unsigned long keep,
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
 	atomic_long_sub(freed, &skc_empty_pages);
+	skc_credit_reclaim(freed);
 
 	/* vfree() outside the lock: it may sleep and it is not cheap. */
 	list_for_each_entry_safe(slab, next, &doomed, link) {

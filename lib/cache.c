@@ -32,7 +32,8 @@ static const struct cache_field cache_fields[] = {
 	F(OBJ_DEADLOCK, obj_deadlock), F(LINUX_OBJS, linux_objs),
 	F(SLAB_CREATE, slab_create), F(SLAB_DESTROY, slab_destroy),
 	F(SLAB_FAIL, slab_fail), F(GROW, grow), F(REAP, reap),
-	F(BYTES, bytes),
+	F(BYTES, bytes), F(GROW_FAIL, grow_fail),
+	F(GROW_BACKOFF, grow_backoff),
 };
 
 #undef F

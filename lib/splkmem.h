@@ -65,6 +65,8 @@ struct splkmem_cache_info {
 	uint64_t grow;
 	uint64_t reap;
 	uint64_t bytes;
+	uint64_t grow_fail;
+	uint64_t grow_backoff;
 };
 
 struct splkmem_tunable {

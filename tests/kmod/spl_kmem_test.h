@@ -26,6 +26,7 @@ struct kt_ctx {
 	const char *name;
 	spinlock_t lock;	/* serialises fail/detail from worker threads */
 	bool failed;
+	bool skipped;		/* kt_skip(): could not run here */
 	char reason[KT_MSG_LEN];
 	char detail[KT_MSG_LEN];
 	struct rnd_state rnd;	/* not thread-safe: test thread only */
@@ -41,6 +42,8 @@ __printf(2, 3) void kt_fail(struct kt_ctx *t, const char *fmt, ...);
 __printf(3, 4) bool kt_check(struct kt_ctx *t, bool ok, const char *fmt, ...);
 __printf(2, 3) void kt_detail(struct kt_ctx *t, const char *fmt, ...);
 __printf(2, 3) void kt_note(struct kt_ctx *t, const char *fmt, ...);
+/* The test cannot run on this kernel: "SKIP <test>: <why>", not a pass. */
+__printf(2, 3) void kt_skip(struct kt_ctx *t, const char *fmt, ...);
 
 /* Random numbers from the per-test stream seeded from the `seed` parameter. */
 u32 kt_rand(struct kt_ctx *t);
@@ -138,5 +141,12 @@ void kt_stats_test(struct kt_ctx *t);
 void kt_magazine_resize(struct kt_ctx *t);
 void kt_ctor_fail(struct kt_ctx *t);
 void kt_bad_args(struct kt_ctx *t);
+void kt_grow_fail(struct kt_ctx *t);
+void kt_kmflags(struct kt_ctx *t);
+void kt_reap_churn(struct kt_ctx *t);
+void kt_cpu_hotplug(struct kt_ctx *t);
+void kt_shrinker_reap(struct kt_ctx *t);
+void kt_create_fail(struct kt_ctx *t);
+void kt_reap_fresh(struct kt_ctx *t);
 
 #endif /* _SPL_KMEM_TEST_H */

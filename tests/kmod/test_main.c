@@ -47,6 +47,13 @@ static const struct kt_test kt_tests[] = {
 	{ "magazine_resize",		kt_magazine_resize },
 	{ "destroy_returns_pages",	kt_destroy_returns_pages },
 	{ "slab_reclaim",		kt_slab_reclaim },
+	{ "kmflags",			kt_kmflags },
+	{ "grow_fail",			kt_grow_fail },
+	{ "reap_fresh",			kt_reap_fresh },
+	{ "reap_churn",			kt_reap_churn },
+	{ "cpu_hotplug",		kt_cpu_hotplug },
+	{ "shrinker_reap",		kt_shrinker_reap },
+	{ "create_fail",		kt_create_fail },
 };
 
 /* ---- reporting ---------------------------------------------------- */
@@ -106,6 +113,19 @@ void kt_detail(struct kt_ctx *t, const char *fmt, ...)
 	spin_lock_irqsave(&t->lock, flags);
 	va_start(ap, fmt);
 	kt_vset(t, t->detail, true, fmt, ap);
+	va_end(ap);
+	spin_unlock_irqrestore(&t->lock, flags);
+}
+
+void kt_skip(struct kt_ctx *t, const char *fmt, ...)
+{
+	unsigned long flags;
+	va_list ap;
+
+	spin_lock_irqsave(&t->lock, flags);
+	t->skipped = true;
+	va_start(ap, fmt);
+	kt_vset(t, t->reason, false, fmt, ap);
 	va_end(ap);
 	spin_unlock_irqrestore(&t->lock, flags);
 }
@@ -467,7 +487,7 @@ static unsigned int kt_unknown_names(const char *list)
 
 static int __init spl_kmem_test_init(void)
 {
-	unsigned int passed = 0, failed = 0, i;
+	unsigned int passed = 0, failed = 0, skipped = 0, i;
 	struct page *page;
 	struct kt_ctx *t;
 	u64 base_seed = seed ? seed : get_random_u64();
@@ -512,6 +532,10 @@ static int __init spl_kmem_test_init(void)
 			pr_info("FAIL %s: %s (%lld ms)\n", kt->name, t->reason,
 				ms);
 			failed++;
+		} else if (t->skipped) {
+			/* Neither passed nor failed: DONE does not count it. */
+			pr_info("SKIP %s: %s\n", kt->name, t->reason);
+			skipped++;
 		} else {
 			pr_info("PASS %s %s%s%lld ms\n", kt->name, t->detail,
 				t->detail[0] ? ", " : "", ms);
@@ -520,6 +544,8 @@ static int __init spl_kmem_test_init(void)
 	}
 
 	kfree(t);
+	if (skipped)
+		pr_info("%u test(s) skipped on this kernel\n", skipped);
 	pr_info("DONE %u passed, %u failed\n", passed, failed);
 	return 0;
 }

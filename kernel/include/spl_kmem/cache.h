@@ -24,6 +24,19 @@
 #define SPLKMEM_KM_PUSHPAGE	0x0004	/* may sleep, but never starts I/O */
 #define SPLKMEM_KM_PUBLIC	0x0005
 
+/**
+ * splkmem_kmflags_valid - whether allocation flags are ones spl_kmem knows
+ * @kmflags: SPLKMEM_KM_* flags
+ *
+ * splkmem_cache_alloc() warns once about flags that fail this check.
+ *
+ * Return: true when @kmflags has no bit outside SPLKMEM_KM_PUBLIC.
+ */
+static inline bool splkmem_kmflags_valid(int kmflags)
+{
+	return !(kmflags & ~SPLKMEM_KM_PUBLIC);
+}
+
 /* Smallest alignment, and the largest an object may ask for. */
 #define SPLKMEM_MIN_ALIGN	8
 
@@ -79,6 +92,11 @@ typedef void (*splkmem_dtor_t)(void *obj, void *priv);
  * @growing: 1 while a growth is queued or running, else 0
  * @reap: reaps of this cache
  * @bytes: bytes of memory the cache holds (slabs and emergency objects)
+ * @grow_fail: asynchronous growths that could add no slab; each makes the
+ *             next growth wait (100 ms, doubling up to 1.6 s while they
+ *             keep failing)
+ * @grow_backoff: sleeping allocations that found growth failing and no
+ *                emergency object either, and slept before retrying
  *
  * Objects parked in per-CPU magazines count as allocated in @obj_alloc and
  * are also reported on their own in @mag_objs, so live objects are
@@ -111,6 +129,8 @@ struct splkmem_cache_stats {
 	u64 growing;
 	u64 reap;
 	u64 bytes;
+	u64 grow_fail;
+	u64 grow_backoff;
 };
 
 /**
@@ -130,8 +150,8 @@ struct splkmem_cache_stats {
  *
  * Context: process context; may sleep.
  * Return: the cache, or an ERR_PTR(): -EINVAL for a bad argument, -EEXIST
- * for a name in use, -E2BIG for an object too large for the largest slab,
- * -ENOMEM.
+ * for a name in use, -E2BIG for an object too large for the largest slab
+ * (or, with SPLKMEM_KMC_SLAB, larger than KMALLOC_MAX_SIZE), -ENOMEM.
  */
 struct splkmem_cache *splkmem_cache_create(const char *name, size_t size,
 					   size_t align, splkmem_ctor_t ctor,
@@ -155,7 +175,11 @@ void splkmem_cache_destroy(struct splkmem_cache *cache);
  * With SPLKMEM_KM_SLEEP or SPLKMEM_KM_PUSHPAGE the call may sleep and
  * returns NULL only if the constructor fails.  With SPLKMEM_KM_NOSLEEP it
  * never sleeps; when no object is free it tries an emergency object and
- * may return NULL.
+ * may return NULL.  SPLKMEM_KM_PUSHPAGE may use the memory reserves
+ * (__GFP_HIGH) and never starts I/O.  While the cache cannot grow (its
+ * slab allocations fail), sleeping callers get emergency objects or sleep
+ * between attempts (see @grow_fail in struct splkmem_cache_stats): they
+ * never spin.  Unknown flag bits are reported once (WARN_ONCE).
  *
  * Context: any context with SPLKMEM_KM_NOSLEEP, else process context.
  * Return: an object aligned as the cache requires, or NULL.
@@ -177,18 +201,29 @@ void splkmem_cache_free(struct splkmem_cache *cache, void *obj);
  * splkmem_cache_reap_now - return a cache's idle memory to the system
  * @cache: the cache
  *
- * Flushes the magazines of every CPU back to the slabs and frees every
- * empty slab.
+ * Flushes the magazines of every online CPU back to the slabs and frees
+ * every empty slab, except the slabs a growth created in the last 100 ms
+ * for allocations still waiting to use them.  A CPU going offline returns
+ * its magazines by itself (a CPU hotplug callback), so nothing stays
+ * behind on an offline CPU.
  *
- * Context: process context; may sleep.
+ * Context: process context; may sleep.  May be called from memory
+ * reclaim, such as the caller's own shrinker or reclaim thread, and while
+ * CPUs go on- or offline: it takes no CPU hotplug lock, no global lock
+ * and no lock that splkmem_cache_create() or splkmem_cache_destroy() hold,
+ * allocates nothing, and waits only for work items on a WQ_MEM_RECLAIM
+ * workqueue.  Concurrent reaps of one cache run one after the other.
+ * Must not be called with a spinlock held or in atomic context.
  * Return: bytes returned to the system.
  */
 size_t splkmem_cache_reap_now(struct splkmem_cache *cache);
 
 /**
- * splkmem_reap - reap every cache
+ * splkmem_reap - reap every cache, as splkmem_cache_reap_now() does
  *
- * Context: process context; may sleep.
+ * Context: as for splkmem_cache_reap_now(): process context, may sleep,
+ * safe from memory reclaim and during CPU hotplug.  It never waits for a
+ * cache being created, and a cache being destroyed waits for it instead.
  * Return: bytes returned to the system.
  */
 size_t splkmem_reap(void);
@@ -236,7 +271,8 @@ const char *splkmem_cache_name(struct splkmem_cache *cache);
  * Safe while other CPUs allocate and free from @cache: objects in the old
  * magazines go back to the slabs.
  *
- * Context: process context; may sleep.
+ * Context: process context; may sleep.  Takes the CPU hotplug lock for
+ * reading, so never call it from memory reclaim or a CPU hotplug callback.
  * Return: 0, -EINVAL for a bad size, -EOPNOTSUPP for a Linux-slab-backed
  * cache, or -ENOMEM.
  */
@@ -252,5 +288,17 @@ int splkmem_cache_set_magazine(struct splkmem_cache *cache, unsigned int size);
  */
 void splkmem_cache_inject_grow_delay(struct splkmem_cache *cache,
 				     unsigned int msecs);
+
+/**
+ * splkmem_cache_inject_grow_fail - fail a cache's slab allocations (testing)
+ * @cache: the cache
+ * @count: how many of the next virtual-memory slab allocations fail;
+ *         UINT_MAX: all of them until called again; 0: none
+ *
+ * For test suites only, like splkmem_cache_inject_grow_delay(): makes
+ * failed growth, its back-off and the emergency path reachable on demand.
+ */
+void splkmem_cache_inject_grow_fail(struct splkmem_cache *cache,
+				    unsigned int count);
 
 #endif /* _SPL_KMEM_CACHE_H */

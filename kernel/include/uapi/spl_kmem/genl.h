@@ -154,6 +154,8 @@ enum splkmem_cache_attr {
 	SPLKMEM_CACHE_A_GROW,		/* u64: asynchronous growths */
 	SPLKMEM_CACHE_A_REAP,		/* u64: reaps */
 	SPLKMEM_CACHE_A_BYTES,		/* u64: memory held (slabs, emergency) */
+	SPLKMEM_CACHE_A_GROW_FAIL,	/* u64: growths that added no slab */
+	SPLKMEM_CACHE_A_GROW_BACKOFF,	/* u64: allocations that backed off */
 
 	__SPLKMEM_CACHE_A_MAX,
 	SPLKMEM_CACHE_A_MAX = __SPLKMEM_CACHE_A_MAX - 1
