@@ -210,6 +210,7 @@ static bool skc_has_free(struct splkmem_cache *c)
  * skc_grow - called when every slab of a cache is full
  * @c: the cache
  * @kmflags: the allocation's SPLKMEM_KM_* flags
+ * @waiter: set when the caller is left counted in grow_waiters
  *
  * A sleeping caller waits up to SKC_GROW_PATIENCE for the growth; if it is
  * late, the growth is declared deadlocked and the caller gets an emergency
