@@ -210,16 +210,21 @@ static bool skc_has_free(struct splkmem_cache *c)
  * skc_grow - called when every slab of a cache is full
  * @c: the cache
  * @kmflags: the allocation's SPLKMEM_KM_* flags
+ * @waiter: set when the caller is left counted in grow_waiters
  *
  * A sleeping caller waits up to SKC_GROW_PATIENCE for the growth; if it is
  * late, the growth is declared deadlocked and the caller gets an emergency
  * object.  If growth failed, callers back off (skc_grow_backoff()).
  *
+ * When the growth completed, the caller stays counted in grow_waiters
+ * (@waiter is set) until it has retried the slabs: a reap meanwhile leaves
+ * the new slabs alone.  The caller then decrements grow_waiters.
+ *
  * Return: an emergency object for the caller, or NULL to retry the
  * magazine (a slab was added, or a back-off ended) or, for KM_NOSLEEP, to
  * fail.
  */
-void *skc_grow(struct splkmem_cache *c, int kmflags)
+void *skc_grow(struct splkmem_cache *c, int kmflags, bool *waiter)
 {
 	unsigned long flags;
 	bool detected;
@@ -238,11 +243,14 @@ void *skc_grow(struct splkmem_cache *c, int kmflags)
 		left = wait_event_timeout(c->grow_wq,
 					  !test_bit(SKC_GROWING, &c->state),
 					  SKC_GROW_PATIENCE);
-		atomic_dec(&c->grow_waiters);
 		/* Done: retry the slabs, unless it failed. */
+		if (left && !skc_backing_off(c)) {
+			*waiter = true;
+			return NULL;
+		}
+		atomic_dec(&c->grow_waiters);
 		if (left)
-			return skc_backing_off(c) ?
-			       skc_grow_backoff(c, kmflags) : NULL;
+			return skc_grow_backoff(c, kmflags);
 
 		spin_lock_irqsave(&c->lock, flags);
 		detected = test_bit(SKC_GROWING, &c->state) &&

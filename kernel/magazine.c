@@ -155,6 +155,7 @@ void skc_mag_destroy(struct splkmem_cache *c)
  */
 void *skc_mag_alloc(struct splkmem_cache *c, int kmflags)
 {
+	bool waiter = false;
 	struct skc_cpu *pc;
 	unsigned long flags;
 	void *obj;
@@ -165,7 +166,7 @@ void *skc_mag_alloc(struct splkmem_cache *c, int kmflags)
 		if (likely(pc->avail)) {
 			obj = pc->objs[--pc->avail];
 			local_unlock_irqrestore(&c->cpu->lock, flags);
-			return obj;
+			break;
 		}
 
 		/* Refill half a magazine from the slabs in one lock hold. */
@@ -175,15 +176,23 @@ void *skc_mag_alloc(struct splkmem_cache *c, int kmflags)
 		if (pc->avail) {
 			obj = pc->objs[--pc->avail];
 			local_unlock_irqrestore(&c->cpu->lock, flags);
-			return obj;
+			break;
 		}
 		local_unlock_irqrestore(&c->cpu->lock, flags);
 
 		/* Every slab is full: grow, or take an emergency object. */
-		obj = skc_grow(c, kmflags);
+		if (waiter) {
+			atomic_dec(&c->grow_waiters);
+			waiter = false;
+		}
+		obj = skc_grow(c, kmflags, &waiter);
 		if (obj || (kmflags & SPLKMEM_KM_NOSLEEP))
-			return obj;
+			break;
 	}
+	/* Retried after a growth: its slabs need no keeping for us now. */
+	if (unlikely(waiter))
+		atomic_dec(&c->grow_waiters);
+	return obj;
 }
 
 /**

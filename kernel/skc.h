@@ -244,7 +244,7 @@ int skc_mag_resize(struct splkmem_cache *c, unsigned int size);
 /* grow.c */
 int skc_grow_init(void);
 void skc_grow_fini(void);
-void *skc_grow(struct splkmem_cache *c, int kmflags);
+void *skc_grow(struct splkmem_cache *c, int kmflags, bool *waiter);
 void skc_grow_setup(struct splkmem_cache *c);
 void skc_grow_cancel(struct splkmem_cache *c);
 void skc_trim_kick(struct splkmem_cache *c);

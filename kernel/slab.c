@@ -230,16 +230,17 @@ static void skc_credit_reclaim(unsigned long pages)
 
 /*
  * A slab that a growth created and that nobody has taken an object from
- * yet is kept for this long: its growth's waiters are about to use it, and
- * freeing it under them would make them grow again (churn).
+ * yet is kept while allocations that waited for a growth have not retried
+ * the slabs (grow_waiters), for at most this long: freeing it under them
+ * would make them grow again (churn).
  */
 #define SKC_FRESH_KEEP		(HZ / 10)
 
 static bool skc_slab_keep_fresh(const struct splkmem_cache *c,
 				const struct skc_slab *slab)
 {
-	return slab->fresh && time_before(jiffies, slab->emptied +
-					  SKC_FRESH_KEEP) &&
+	return slab->fresh && atomic_read(&c->grow_waiters) &&
+	       time_before(jiffies, slab->emptied + SKC_FRESH_KEEP) &&
 	       !test_bit(SKC_DESTROYING, &c->state);
 }
 
@@ -251,7 +252,8 @@ static bool skc_slab_keep_fresh(const struct splkmem_cache *c,
  * @min_age: free only slabs empty for at least this many jiffies (0: any)
  *
  * A slab a growth created less than SKC_FRESH_KEEP ago and that nothing
- * has used yet is never freed: it is for the growth's waiters.  Freed
+ * has used yet is not freed while allocations that waited for a growth
+ * are about to use it.  Freed
  * pages are credited to a reclaiming caller.
  *
  * Context: process context; takes c->lock.

@@ -1081,77 +1081,91 @@ void kt_create_fail(struct kt_ctx *t)
 
 #define KT_RF_SIZE	SZ_32K
 #define KT_RF_TRIES	5
-#define KT_RF_WINDOW_MS	60	/* must reap within the 100 ms a fresh slab is kept */
+#define KT_RF_DELAY_MS	20	/* growth delay: well within the 100 ms wait */
+
+struct kt_rf {
+	struct splkmem_cache *cache;
+	void *obj;
+	s64 ms;
+};
+
+static void kt_rf_alloc(void *arg)
+{
+	struct kt_rf *rf = arg;
+	ktime_t t0 = ktime_get();
+
+	rf->obj = splkmem_cache_alloc(rf->cache, SPLKMEM_KM_SLEEP);
+	rf->ms = kt_ms_since(t0);
+}
 
 /*
- * A reap right after a growth must leave the growth's new slabs to the
- * allocations that asked for them: the next allocation is served from
- * them, without another growth.
+ * A reap while an allocation waits for a growth must leave the growth's
+ * new slabs to it: one growth serves it, however often the cache is
+ * reaped meanwhile.
  */
 void kt_reap_fresh(struct kt_ctx *t)
 {
-	struct splkmem_cache_stats grown, reaped, after;
-	struct splkmem_cache *cache;
+	struct splkmem_cache_stats before, after;
+	struct kt_thread th = {};
+	unsigned long reaps = 0;
+	struct kt_rf rf = {};
 	unsigned int try;
-	void *em, *obj = NULL;
 	ktime_t t0;
-	s64 ms = 0;
 
-	cache = splkmem_cache_create("kt_fresh", KT_RF_SIZE, 0, NULL, NULL,
-				     NULL, SPLKMEM_KMC_KVMEM);
-	if (IS_ERR(cache)) {
-		kt_fail(t, "create = %ld", PTR_ERR(cache));
+	rf.cache = splkmem_cache_create("kt_fresh", KT_RF_SIZE, 0, NULL, NULL,
+					NULL, SPLKMEM_KMC_KVMEM);
+	if (IS_ERR(rf.cache)) {
+		kt_fail(t, "create = %ld", PTR_ERR(rf.cache));
 		return;
 	}
+	splkmem_cache_inject_grow_delay(rf.cache, KT_RF_DELAY_MS);
 	for (try = 0; try < KT_RF_TRIES; try++) {
-		/* KM_NOSLEEP: an emergency object now, a growth behind it. */
-		em = splkmem_cache_alloc(cache, SPLKMEM_KM_NOSLEEP);
-		t0 = ktime_get();
-		for (;;) {
-			kt_stats(cache, &grown);
-			if (grown.slab_total && !grown.growing)
-				break;
-			if (kt_ms_since(t0) > 5000) {
-				kt_fail(t, "no slab 5 s after a KM_NOSLEEP allocation");
-				if (em)
-					splkmem_cache_free(cache, em);
-				goto out;
-			}
-			usleep_range(1000, 2000);
+		kt_stats(rf.cache, &before);
+		if (kt_thread_start(&th, kt_rf_alloc, &rf, -1, "spl_kt_fresh")) {
+			kt_fail(t, "no thread");
+			goto out;
 		}
+		/* Reap as fast as we can until the allocation is served. */
 		t0 = ktime_get();
-		splkmem_cache_reap_now(cache);
-		ms = kt_ms_since(t0);
-		kt_stats(cache, &reaped);
-		if (em)
-			splkmem_cache_free(cache, em);
-		if (ms <= KT_RF_WINDOW_MS)
-			break;
-		/* Too slow to tell (a loaded host): start again. */
-		splkmem_cache_reap_now(cache);
-		msleep(200);
-		splkmem_cache_reap_now(cache);
+		while (!completion_done(&th.done) && kt_ms_since(t0) < 10000) {
+			splkmem_cache_reap_now(rf.cache);
+			reaps++;
+			cond_resched();
+		}
+		kt_thread_stop(&th, 10000);
+		kt_stats(rf.cache, &after);
+		/* Served by the deadlock path (a loaded host): try again. */
+		if (rf.obj && !is_vmalloc_addr(rf.obj) &&
+		    after.obj_deadlock != before.obj_deadlock) {
+			splkmem_cache_free(rf.cache, rf.obj);
+			rf.obj = NULL;
+			kt_settle(rf.cache, &after, 5000);
+			splkmem_cache_reap_now(rf.cache);
+			continue;
+		}
+		break;
 	}
 	if (try == KT_RF_TRIES) {
-		kt_skip(t, "could not reap within %u ms of a growth in %u tries",
-			KT_RF_WINDOW_MS, KT_RF_TRIES);
+		kt_skip(t, "growth always slower than the 100 ms wait in %u tries",
+			KT_RF_TRIES);
 		goto out;
 	}
-	kt_check(t, reaped.slab_total == grown.slab_total,
-		 "a reap right after a growth freed its new slabs: slab_total %llu -> %llu",
-		 grown.slab_total, reaped.slab_total);
-	obj = splkmem_cache_alloc(cache, SPLKMEM_KM_SLEEP);
-	kt_stats(cache, &after);
-	kt_check(t, obj && is_vmalloc_addr(obj) &&
-		 after.slab_create == grown.slab_create,
-		 "allocation after the reap: %p, slab_create %llu -> %llu (another growth)",
-		 obj, grown.slab_create, after.slab_create);
-	if (obj)
-		splkmem_cache_free(cache, obj);
-	kt_detail(t, "reap %lld ms after the growth kept its %llu slab(s)", ms,
-		  grown.slab_total);
+	kt_check(t, rf.obj && is_vmalloc_addr(rf.obj),
+		 "KM_SLEEP allocation while reaping returned %p after %lld ms",
+		 rf.obj, rf.ms);
+	kt_check(t, after.grow - before.grow == 1,
+		 "one allocation took %llu growths (%llu slabs created, %llu destroyed) under %lu reaps: reaps freed the slabs grown for it",
+		 after.grow - before.grow, after.slab_create - before.slab_create,
+		 after.slab_destroy - before.slab_destroy, reaps);
+	kt_detail(t, "served in %lld ms by %llu growth(s) under %lu reaps", rf.ms,
+		  after.grow - before.grow, reaps);
+	if (rf.obj)
+		splkmem_cache_free(rf.cache, rf.obj);
+	splkmem_cache_inject_grow_delay(rf.cache, 0);
 	if (!t->failed)
-		kt_reap_to_empty(t, cache, "after free");
+		kt_reap_to_empty(t, rf.cache, "after free");
 out:
-	splkmem_cache_destroy(cache);
+	splkmem_cache_inject_grow_delay(rf.cache, 0);
+	kt_settle(rf.cache, &after, 5000);
+	splkmem_cache_destroy(rf.cache);
 }
