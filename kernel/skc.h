@@ -22,6 +22,7 @@
 #include <linux/list.h>
 #include <linux/spinlock.h>	/* before local_lock.h: PREEMPT_RT needs it */
 #include <linux/local_lock.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
@@ -31,7 +32,8 @@
 #include <spl_kmem/cache.h>
 
 #define SKC_SLAB_MAGIC		0x534c4142u	/* "SLAB" */
-#define SKC_OBJ_MAGIC		0x4f424a53u	/* "OBJS" */
+#define SKC_OBJ_MAGIC		0x4f424a53u	/* "OBJS": free (in a slab or magazine) */
+#define SKC_OBJ_LIVE		0x4c495645u	/* "LIVE": handed out (debug caches) */
 #define SKC_MAG_MAX		256		/* largest magazine */
 
 /*
@@ -47,7 +49,8 @@ enum {
 	SKC_GROWING,		/* an asynchronous growth is queued or running */
 	SKC_DEADLOCKED,		/* that growth is late: use emergency objects */
 	SKC_GROW_NOIO,		/* a KM_PUSHPAGE caller waits for the growth */
-	SKC_DESTROYING,
+	SKC_SAID_DOUBLE_FREE,	/* a double free was reported (once a cache) */
+	SKC_SAID_BAD_FREE,	/* a foreign object's free was reported */
 };
 
 struct skc_slab {
@@ -114,6 +117,7 @@ struct splkmem_cache {
 	unsigned int mag_size_req;	/* as set: 0 = automatic */
 	unsigned int mag_size;
 	unsigned int mag_refill;
+	struct mutex mag_mutex;		/* one resize at a time */
 
 	/* Slabs: everything below is protected by @lock. */
 	spinlock_t lock;
@@ -184,6 +188,7 @@ extern struct list_head skc_caches;
 extern struct rw_semaphore skc_caches_sem;
 extern unsigned long skc_caches_gen;
 struct splkmem_cache *skc_find_locked(const char *name);
+void skc_caches_shutdown(void);
 
 /* slab.c */
 int skc_slab_layout(struct splkmem_cache *c);
