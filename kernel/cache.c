@@ -297,9 +297,8 @@ EXPORT_SYMBOL_GPL(splkmem_cache_destroy);
  * Its constructor and destructor may point into unloaded code and are
  * never called again.  Its work and timers are cancelled, its idle memory
  * is returned, and only objects still allocated (which someone may yet
- * use) are leaked.  One line per cache says so.
- *
- * Context: module exit, after the control plane and the shrinker are gone.
+ * use) are leaked.  One line per cache says so.  Called at module exit,
+ * after the control plane and the shrinker are gone.
  */
 void skc_caches_shutdown(void)
 {

@@ -138,5 +138,11 @@ void kt_stats_test(struct kt_ctx *t);
 void kt_magazine_resize(struct kt_ctx *t);
 void kt_ctor_fail(struct kt_ctx *t);
 void kt_bad_args(struct kt_ctx *t);
+void kt_name_race(struct kt_ctx *t);
+void kt_name_leaked(struct kt_ctx *t);
+void kt_double_free(struct kt_ctx *t);
+void kt_wrong_cache_free(struct kt_ctx *t);
+void kt_mag_resize_race(struct kt_ctx *t);
+void kt_stats_snapshot(struct kt_ctx *t);
 
 #endif /* _SPL_KMEM_TEST_H */

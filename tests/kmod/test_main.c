@@ -47,6 +47,12 @@ static const struct kt_test kt_tests[] = {
 	{ "magazine_resize",		kt_magazine_resize },
 	{ "destroy_returns_pages",	kt_destroy_returns_pages },
 	{ "slab_reclaim",		kt_slab_reclaim },
+	{ "name_race",			kt_name_race },
+	{ "name_leaked",		kt_name_leaked },
+	{ "double_free",		kt_double_free },
+	{ "wrong_cache_free",		kt_wrong_cache_free },
+	{ "mag_resize_race",		kt_mag_resize_race },
+	{ "stats_snapshot",		kt_stats_snapshot },
 };
 
 /* ---- reporting ---------------------------------------------------- */
