@@ -297,7 +297,9 @@ t_monitor() {
 	# Emergency events are rate-limited (10 a second) and count the rest.
 	js $n -l '.[event=deadlock,cache=genl_emerg].obj_deadlock>=1' \
 		'.[event=emergency,cache=genl_emerg].obj_emergency>=1' || return
-	ne=$(grep -c '"event":"emergency"' $T/mon.json)
+	# genl_emerg's only: on a loaded host the demo caches' growths can be
+	# late too, and their emergency events are not this test's.
+	ne=$(grep '"event":"emergency"' $T/mon.json | grep -c '"cache":"genl_emerg"')
 	[ "$ne" -ge 2 ] && [ "$ne" -le 20 ] || { fail $n "$ne emergency events"; return; }
 	grep -qE '"event":"emergency".*"missed":[1-9]' $T/mon.json ||
 		{ fail $n "no emergency event counts missed ones"; return; }
