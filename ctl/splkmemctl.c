@@ -101,8 +101,12 @@ static int report(const struct splkmem_error *e, const char *what)
 	char buf[512];
 
 	splkmem_error_str(e, buf, sizeof(buf));
-	if (e->code == EPERM && e->kernel)
-		return ctl_fail("%s%s%s (changing spl_kmem needs CAP_NET_ADMIN)",
+	/*
+	 * Every request but reading the tunables, and joining the events
+	 * group, needs CAP_NET_ADMIN: say so, not only "not permitted".
+	 */
+	if (e->code == EPERM)
+		return ctl_fail("%s%s%s: needs CAP_NET_ADMIN (run as root)",
 				what ? what : "", what ? ": " : "", buf);
 	return ctl_fail("%s%s%s", what ? what : "", what ? ": " : "", buf);
 }

@@ -9,6 +9,7 @@
 #include <linux/ctype.h>
 #include <linux/err.h>
 #include <linux/kernel.h>
+#include <linux/kmemleak.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/prefetch.h>
@@ -16,12 +17,25 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 
 #include "skc.h"
 
 LIST_HEAD(skc_caches);
 DECLARE_RWSEM(skc_caches_sem);
 unsigned long skc_caches_gen;
+
+/*
+ * Caches whose name is taken although they are not on skc_caches: being
+ * created, being destroyed, or destroyed with objects still allocated from
+ * their Linux slab cache (that cache, and its /sys/kernel/slab entry, is
+ * leaked with them).  Under skc_caches_sem.  A name is reserved here
+ * before its Linux cache is created, so two creates of one name can never
+ * both reach kmem_cache_create(), whose duplicate sysfs entry would be a
+ * stack dump and -ENOMEM instead of -EEXIST.
+ */
+static LIST_HEAD(skc_reserved);
 
 /*
  * Names become sysfs and /proc/slabinfo entries of the Linux cache, and
@@ -88,14 +102,17 @@ static int skc_linux_cache_create(struct splkmem_cache *c)
 	return c->linux_cache ? 0 : -ENOMEM;
 }
 
-static bool skc_name_taken(const char *name)
+static bool skc_name_busy_locked(const char *name)
 {
-	bool taken;
+	struct splkmem_cache *c;
 
-	down_read(&skc_caches_sem);
-	taken = skc_find_locked(name);
-	up_read(&skc_caches_sem);
-	return taken;
+	lockdep_assert_held(&skc_caches_sem);
+	if (skc_find_locked(name))
+		return true;
+	list_for_each_entry(c, &skc_reserved, reserved_link)
+		if (!strcmp(c->name, name))
+			return true;
+	return false;
 }
 
 /* Objects allocated from the Linux slab cache, never negative. */
@@ -130,9 +147,6 @@ struct splkmem_cache *splkmem_cache_create(const char *name, size_t size,
 	rc = skc_check_args(name, size, align, flags);
 	if (rc)
 		return ERR_PTR(rc);
-	/* Checked again when the cache is listed; this spares the work. */
-	if (skc_name_taken(name))
-		return ERR_PTR(-EEXIST);
 
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
@@ -154,6 +168,7 @@ struct splkmem_cache *splkmem_cache_create(const char *name, size_t size,
 	c->obj_size = size;
 	c->obj_align = align ? align : SPLKMEM_MIN_ALIGN;
 	spin_lock_init(&c->lock);
+	mutex_init(&c->mag_mutex);
 	INIT_LIST_HEAD(&c->empty);
 	INIT_LIST_HEAD(&c->partial);
 	INIT_LIST_HEAD(&c->full);
@@ -169,6 +184,17 @@ struct splkmem_cache *splkmem_cache_create(const char *name, size_t size,
 					   SPLKMEM_KMC_KVMEM;
 	}
 
+	/* Take the name before anything is created under it. */
+	down_write(&skc_caches_sem);
+	if (skc_name_busy_locked(name)) {
+		up_write(&skc_caches_sem);
+		free_percpu(c->linux_objs);
+		kfree(c);
+		return ERR_PTR(-EEXIST);
+	}
+	list_add_tail(&c->reserved_link, &skc_reserved);
+	up_write(&skc_caches_sem);
+
 	if (skc_is_slab(c)) {
 		rc = skc_linux_cache_create(c);
 	} else {
@@ -176,40 +202,39 @@ struct splkmem_cache *splkmem_cache_create(const char *name, size_t size,
 		if (!rc)
 			rc = skc_mag_create(c);
 	}
-	if (rc)
-		goto fail;
 
 	down_write(&skc_caches_sem);
-	if (skc_find_locked(name)) {
+	if (rc) {
+		list_del(&c->reserved_link);
 		up_write(&skc_caches_sem);
-		rc = -EEXIST;
-		goto fail;
+		skc_free(c);
+		return ERR_PTR(rc);
 	}
+	list_del(&c->reserved_link);
 	list_add_tail_rcu(&c->link, &skc_caches);
 	skc_caches_gen++;
-	up_write(&skc_caches_sem);
+	/*
+	 * Announced under the semaphore, as destruction is: a listener sees
+	 * the events of one name in the order the list changed.
+	 */
 	skc_notify(SKC_EVENT_CACHE_CREATE, c, NULL);
+	up_write(&skc_caches_sem);
 	return c;
-
-fail:
-	skc_free(c);
-	return ERR_PTR(rc);
 }
-EXPORT_SYMBOL(splkmem_cache_create);
+EXPORT_SYMBOL_GPL(splkmem_cache_create);
 
-void splkmem_cache_destroy(struct splkmem_cache *c)
+/*
+ * Return everything a cache holds that no caller holds: its magazines and
+ * empty slabs.  Runs no constructor or destructor.  Nothing may allocate
+ * from or free to @c any more.
+ *
+ * Return: objects still allocated (0 when the cache's memory was all
+ * given back and @c can be freed).
+ */
+static u64 skc_teardown(struct splkmem_cache *c)
 {
 	unsigned long flags;
-	bool leaked;
-
-	might_sleep();
-	down_write(&skc_caches_sem);
-	list_del_rcu(&c->link);
-	skc_caches_gen++;
-	up_write(&skc_caches_sem);
-	/* Reaps and the hotplug callback walk the list under SRCU. */
-	synchronize_srcu(&skc_caches_srcu);
-	skc_notify(SKC_EVENT_CACHE_DESTROY, c, NULL);
+	u64 inuse;
 
 	set_bit(SKC_DESTROYING, &c->state);
 	skc_grow_cancel(c);
@@ -217,26 +242,159 @@ void splkmem_cache_destroy(struct splkmem_cache *c)
 	if (!skc_is_slab(c))
 		skc_slab_reclaim(c, 0, ULONG_MAX, 0);
 
+	if (skc_is_slab(c))
+		return skc_linux_objs(c);
 	spin_lock_irqsave(&c->lock, flags);
-	leaked = c->slab_total || c->obj_emergency ||
-		 skc_linux_objs(c);
+	inuse = c->obj_alloc;
+	if (!inuse && (c->slab_total || c->obj_emergency))
+		inuse = 1;	/* cannot happen; never free memory in use */
 	spin_unlock_irqrestore(&c->lock, flags);
+	return inuse;
+}
 
-	/* Freeing memory a caller still uses would be worse than leaking. */
-	if (leaked) {
+/*
+ * Keep a cache whose objects are still allocated: freeing memory someone
+ * may still use would be worse than leaking it.  Its slabs hang off @c,
+ * which kmemleak must not report: the leak has been reported already.
+ */
+static void skc_leak(struct splkmem_cache *c)
+{
+	c->ctor = NULL;
+	c->dtor = NULL;
+	c->priv = NULL;
+	kmemleak_not_leak(c);
+}
+
+void splkmem_cache_destroy(struct splkmem_cache *c)
+{
+	u64 inuse;
+
+	might_sleep();
+	/* The name stays taken until the Linux cache is gone. */
+	down_write(&skc_caches_sem);
+	list_del_rcu(&c->link);
+	list_add_tail(&c->reserved_link, &skc_reserved);
+	skc_caches_gen++;
+	skc_notify(SKC_EVENT_CACHE_DESTROY, c, NULL);
+	up_write(&skc_caches_sem);
+	/* Reaps, the shrinker and the hotplug callback walk under SRCU. */
+	synchronize_srcu(&skc_caches_srcu);
+
+	inuse = skc_teardown(c);
+	if (inuse)
 		pr_err("cache %s destroyed with %llu objects in use: leaking it\n",
-		       c->name, c->obj_alloc + skc_linux_objs(c));
+		       c->name, inuse);
+
+	down_write(&skc_caches_sem);
+	/* A leaked Linux cache keeps its sysfs name: so does ours. */
+	if (!inuse || !skc_is_slab(c))
+		list_del(&c->reserved_link);
+	up_write(&skc_caches_sem);
+
+	if (inuse)
+		skc_leak(c);
+	else
+		skc_free(c);
+}
+EXPORT_SYMBOL_GPL(splkmem_cache_destroy);
+
+/**
+ * skc_caches_shutdown - deal with the caches left when the module goes
+ *
+ * A consumer holds a reference on this module, so by now every consumer
+ * is gone: a cache still listed belongs to one that did not destroy it.
+ * Its constructor and destructor may point into unloaded code and are
+ * never called again.  Its work and timers are cancelled, its idle memory
+ * is returned, and only objects still allocated (which someone may yet
+ * use) are leaked.  One line per cache says so.  Called at module exit,
+ * after the control plane and the shrinker are gone.
+ */
+void skc_caches_shutdown(void)
+{
+	struct splkmem_cache *c, *next;
+	u64 inuse;
+
+	down_write(&skc_caches_sem);
+	list_for_each_entry_safe(c, next, &skc_caches, link) {
+		list_del_rcu(&c->link);
+		/* No walker is left (see above), but be exact about it. */
+		synchronize_srcu(&skc_caches_srcu);
+		c->ctor = NULL;
+		c->dtor = NULL;
+		inuse = skc_teardown(c);
+		if (inuse) {
+			pr_warn("cache %s was never destroyed by its owner: leaking its %llu objects still allocated\n",
+				c->name, inuse);
+			skc_leak(c);
+		} else {
+			pr_warn("cache %s was never destroyed by its owner: destroyed it at unload\n",
+				c->name);
+			skc_free(c);
+		}
+	}
+	/* Caches destroyed with objects in use were reported then. */
+	list_for_each_entry_safe(c, next, &skc_reserved, reserved_link)
+		list_del(&c->reserved_link);
+	skc_caches_gen++;
+	up_write(&skc_caches_sem);
+}
+
+static void skc_bad_free(struct splkmem_cache *c, void *obj, bool twice)
+{
+	if (twice) {
+		if (!test_and_set_bit(SKC_SAID_DOUBLE_FREE, &c->state))
+			pr_err("cache %s: object %p freed twice: second free ignored (said once per cache)\n",
+			       c->name, obj);
 		return;
 	}
-	skc_free(c);
+	if (!test_and_set_bit(SKC_SAID_BAD_FREE, &c->state))
+		pr_err("cache %s: freeing %p, which is not an allocated object of this cache: ignored (said once per cache)\n",
+		       c->name, obj);
 }
-EXPORT_SYMBOL(splkmem_cache_destroy);
+
+/*
+ * Is @obj (a vmalloc address) an object of @c handed out and not freed
+ * since?  Claims it as free if so.  @obj may be anything a caller got
+ * wrong: an object of another cache, whose header is elsewhere, maybe past
+ * the end of its slab.  So the header and the slab it names are read with
+ * copy_from_kernel_nofault(), and the object must sit at an object
+ * boundary of a slab of @c.
+ */
+static bool skc_obj_claim(struct splkmem_cache *c, void *obj)
+{
+	struct skc_obj_hdr *hdr = skc_hdr(c, obj), h;
+	struct skc_slab s;
+	unsigned long off;
+
+	if (copy_from_kernel_nofault(&h, hdr, sizeof(h)) ||
+	    (h.magic != SKC_OBJ_LIVE && h.magic != SKC_OBJ_MAGIC) ||
+	    copy_from_kernel_nofault(&s, h.slab, sizeof(s)) ||
+	    s.magic != SKC_SLAB_MAGIC || s.cache != c)
+		goto foreign;
+	off = (unsigned long)obj - (unsigned long)h.slab;
+	if (off < c->first_off || (off - c->first_off) % c->stride ||
+	    (off - c->first_off) / c->stride >= s.objs)
+		goto foreign;
+	/* Atomic: of two racing frees of one object, one wins. */
+	if (cmpxchg(&hdr->magic, SKC_OBJ_LIVE, SKC_OBJ_MAGIC) != SKC_OBJ_LIVE) {
+		skc_bad_free(c, obj, true);
+		return false;
+	}
+	return true;
+
+foreign:
+	skc_bad_free(c, obj, false);
+	return false;
+}
 
 /* Give an object back without running the destructor. */
 static void skc_release(struct splkmem_cache *c, void *obj)
 {
-	struct skc_obj_hdr *hdr;
-
+	/*
+	 * No check here: SLUB checks its own objects (freelist hardening,
+	 * slub_debug), and which kmem_cache an object belongs to is not
+	 * something a module can ask cheaply (virt_to_cache() is private).
+	 */
 	if (skc_is_slab(c)) {
 		kmem_cache_free(c->linux_cache, obj);
 		this_cpu_dec(*c->linux_objs);
@@ -246,19 +404,12 @@ static void skc_release(struct splkmem_cache *c, void *obj)
 	/* Slab objects are vmalloc addresses; emergency objects never are. */
 	if (!is_vmalloc_addr(obj)) {
 		if (!skc_emergency_free(c, obj))
-			WARN_ONCE(1, "spl_kmem: %s: freeing %p, not from this cache\n",
-				  c->name, obj);
+			skc_bad_free(c, obj, false);
 		return;
 	}
 
-	if (!(c->flags & SPLKMEM_KMC_NODEBUG)) {
-		hdr = skc_hdr(c, obj);
-		if (WARN_ONCE(hdr->magic != SKC_OBJ_MAGIC ||
-			      hdr->slab->cache != c,
-			      "spl_kmem: %s: freeing %p, not from this cache\n",
-			      c->name, obj))
-			return;
-	}
+	if (!(c->flags & SPLKMEM_KMC_NODEBUG) && !skc_obj_claim(c, obj))
+		return;
 	skc_mag_free(c, obj);
 }
 
@@ -286,6 +437,9 @@ void *splkmem_cache_alloc(struct splkmem_cache *c, int kmflags)
 		obj = skc_mag_alloc(c, kmflags);
 		if (!obj)
 			return NULL;
+		/* Emergency objects have no header; the rbtree tracks them. */
+		if (!(c->flags & SPLKMEM_KMC_NODEBUG) && is_vmalloc_addr(obj))
+			WRITE_ONCE(skc_hdr(c, obj)->magic, SKC_OBJ_LIVE);
 	}
 
 	if (c->ctor && c->ctor(obj, c->priv, kmflags)) {
@@ -296,7 +450,7 @@ void *splkmem_cache_alloc(struct splkmem_cache *c, int kmflags)
 		prefetchw(obj);
 	return obj;
 }
-EXPORT_SYMBOL(splkmem_cache_alloc);
+EXPORT_SYMBOL_GPL(splkmem_cache_alloc);
 
 void splkmem_cache_free(struct splkmem_cache *c, void *obj)
 {
@@ -304,7 +458,7 @@ void splkmem_cache_free(struct splkmem_cache *c, void *obj)
 		c->dtor(obj, c->priv);
 	skc_release(c, obj);
 }
-EXPORT_SYMBOL(splkmem_cache_free);
+EXPORT_SYMBOL_GPL(splkmem_cache_free);
 
 u64 splkmem_cache_inuse(struct splkmem_cache *c)
 {
@@ -312,37 +466,48 @@ u64 splkmem_cache_inuse(struct splkmem_cache *c)
 		return skc_linux_objs(c);
 	return READ_ONCE(c->obj_total);
 }
-EXPORT_SYMBOL(splkmem_cache_inuse);
+EXPORT_SYMBOL_GPL(splkmem_cache_inuse);
 
 u64 splkmem_cache_entry_size(struct splkmem_cache *c)
 {
 	return c->obj_size;
 }
-EXPORT_SYMBOL(splkmem_cache_entry_size);
+EXPORT_SYMBOL_GPL(splkmem_cache_entry_size);
 
 const char *splkmem_cache_name(struct splkmem_cache *c)
 {
 	return c->name;
 }
-EXPORT_SYMBOL(splkmem_cache_name);
+EXPORT_SYMBOL_GPL(splkmem_cache_name);
 
 int splkmem_cache_set_magazine(struct splkmem_cache *c, unsigned int size)
 {
+	int rc;
+
 	might_sleep();
 	if (skc_is_slab(c))
 		return -EOPNOTSUPP;
 	if (size == 1 || size > SKC_MAG_MAX)
 		return -EINVAL;
-	return skc_mag_resize(c, size);
+	/*
+	 * One resize at a time, so the size recorded is the size of the
+	 * magazines the last resize installed.
+	 */
+	mutex_lock(&c->mag_mutex);
+	rc = skc_mag_resize(c, size);
+	mutex_unlock(&c->mag_mutex);
+	return rc;
 }
-EXPORT_SYMBOL(splkmem_cache_set_magazine);
+EXPORT_SYMBOL_GPL(splkmem_cache_set_magazine);
 
+#ifdef SPL_KMEM_TESTING
 void splkmem_cache_inject_grow_delay(struct splkmem_cache *c,
 				     unsigned int msecs)
 {
 	WRITE_ONCE(c->grow_delay_ms, msecs);
 }
-EXPORT_SYMBOL(splkmem_cache_inject_grow_delay);
+EXPORT_SYMBOL_GPL(splkmem_cache_inject_grow_delay);
+#endif
 
 void splkmem_cache_get_stats(struct splkmem_cache *c,
 			     struct splkmem_cache_stats *st)
@@ -359,8 +524,14 @@ void splkmem_cache_get_stats(struct splkmem_cache *c,
 		return;
 	}
 
-	st->mag_objs = skc_mag_objs(c);
 	spin_lock_irqsave(&c->lock, flags);
+	/*
+	 * Objects move between the magazines and the slabs under c->lock, but
+	 * each CPU's count is read at its own moment, and an object freed on
+	 * one CPU after it was counted on another can be counted twice.  Every
+	 * object in a magazine is counted in obj_alloc: never say more.
+	 */
+	st->mag_objs = min_t(u64, skc_mag_objs(c), c->obj_alloc);
 	st->slab_size = c->slab_size;
 	st->slab_objs = c->slab_objs;
 	st->mag_size = c->mag_size;
@@ -385,4 +556,4 @@ void splkmem_cache_get_stats(struct splkmem_cache *c,
 	st->bytes = c->slab_total * c->slab_size + skc_emergency_bytes(c);
 	spin_unlock_irqrestore(&c->lock, flags);
 }
-EXPORT_SYMBOL(splkmem_cache_get_stats);
+EXPORT_SYMBOL_GPL(splkmem_cache_get_stats);

@@ -7,7 +7,10 @@
  * there, and on PREEMPT_RT even GFP_ATOMIC must not be used there).  So:
  *
  *  - cache created or destroyed, and reap done are raised in process
- *    context (the callers may sleep) and sent at once;
+ *    context (the callers may sleep) and sent at once; creation and
+ *    destruction under skc_caches_sem held for writing, in the order the
+ *    list changes, so a destruction is always announced before the
+ *    creation of a new cache of the same name;
  *  - deadlock detected and emergency allocation are recorded in a small
  *    ring under a raw spinlock and sent by a work item.  A deadlocked
  *    growth means memory is short: the caller must not wait for us to

@@ -66,6 +66,7 @@ gfp_t skc_gfp(int kmflags)
 	return GFP_KERNEL | __GFP_NOWARN;
 }
 
+#ifdef SPL_KMEM_TESTING
 /* Testing: fail this slab allocation?  Any context. */
 bool skc_inject_fail(struct splkmem_cache *c)
 {
@@ -83,7 +84,8 @@ void splkmem_cache_inject_grow_fail(struct splkmem_cache *c,
 {
 	WRITE_ONCE(c->inject_fail, count);
 }
-EXPORT_SYMBOL(splkmem_cache_inject_grow_fail);
+EXPORT_SYMBOL_GPL(splkmem_cache_inject_grow_fail);
+#endif
 
 /* Growth is backing off after failures; c->lock held or not. */
 static bool skc_backing_off(struct splkmem_cache *c)

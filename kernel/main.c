@@ -38,9 +38,15 @@ fail_mag:
 
 static void __exit spl_kmem_exit(void)
 {
-	/* Consumers hold module references: no cache is left by now. */
+	/*
+	 * Consumers hold module references, so they are all gone; a cache
+	 * still listed was never destroyed by its owner.  Nothing but this
+	 * may reach the caches once the control plane and the shrinker are
+	 * gone; their work must be cancelled before the workqueues go.
+	 */
 	skc_genl_fini();
 	skc_shrinker_fini();
+	skc_caches_shutdown();
 	skc_mag_fini();
 	skc_grow_fini();
 }

@@ -6,12 +6,15 @@
  * name or an out-of-range number is refused by the core with an extack
  * message pointing at the attribute, before any handler runs.
  *
- * Permissions: reading (CACHE_GET, TUNABLE_GET, the events group) is open
- * to every user; every op that changes state needs CAP_NET_ADMIN in the
- * initial user namespace (GENL_ADMIN_PERM), the capability the kernel
- * asks of every network-configuration family.  The tunables and caches are
- * global, so the family lives in the initial network namespace only
- * (netnsok = false).
+ * Permissions: cache statistics tell as much about the kernel's memory as
+ * /proc/slabinfo, which is root's only, so CACHE_GET and joining the
+ * events group need CAP_NET_ADMIN in the initial user namespace
+ * (GENL_ADMIN_PERM, GENL_MCAST_CAP_NET_ADMIN), as does every op that
+ * changes state: the capability the kernel asks of every
+ * network-configuration family.  TUNABLE_GET stays open: the tunables are
+ * world-readable in /sys/module/spl_kmem/parameters/ anyway.  The tunables
+ * and caches are global, so the family lives in the initial network
+ * namespace only (netnsok = false).
  *
  * Only the plain genl_ops API is used: it exists unchanged from Linux 6.1
  * (the oldest kernel supported) to 7.x, where the core turns it into split
@@ -22,6 +25,7 @@
 #include <linux/stddef.h>
 
 #include "netlink.h"
+#include "spl_kmem_config.h"
 
 /* The u32 statistics, then the u64 ones, in attribute order. */
 struct skc_nl_stat {
@@ -160,67 +164,25 @@ int skc_nl_reply_send(struct sk_buff *skb, void *hdr, struct genl_info *info)
 	return genlmsg_reply(skb, info);
 }
 
-/*
- * NL_SET_ERR_MSG_ATTR() only takes string literals (Linux 6.1 has no
- * formatted variant), so messages that name a tunable and its range are
- * built once, when the module loads, and handed over here.  @msg must
- * outlive the request.
- */
-void skc_nl_set_err(struct netlink_ext_ack *extack, const struct nlattr *attr,
-		    const char *msg)
-{
-	if (!extack)
-		return;
-	extack->_msg = msg;
-	extack->bad_attr = attr;
-}
-
 /**
- * skc_nl_parse_nest - parse a request's selector nest
+ * skc_nl_parse_opt - parse a request's optional selector nest
  * @info: the request
  * @type: the top-level nest (SPLKMEM_A_CACHE or SPLKMEM_A_TUNABLE)
- * @tb: filled in
+ * @tb: filled in; all NULL if the nest is absent
  * @maxtype: highest attribute of @policy
  * @policy: the nest's policy (the core validated it already)
- * @missing: the error message if the nest is absent, or NULL if it is
- *           optional
  *
- * Return: 0, with @tb all NULL if the nest is absent and optional; or a
- * negative errno with the extack set.
+ * Return: 0, or a negative errno with the extack set.
  */
-int skc_nl_parse_nest(struct genl_info *info, int type, struct nlattr **tb,
-		      int maxtype, const struct nla_policy *policy,
-		      const char *missing)
+int skc_nl_parse_opt(struct genl_info *info, int type, struct nlattr **tb,
+		     int maxtype, const struct nla_policy *policy)
 {
 	if (!info->attrs[type]) {
 		memset(tb, 0, (maxtype + 1) * sizeof(*tb));
-		if (!missing)
-			return 0;
-		NL_SET_ERR_ATTR_MISS(info->extack, NULL, type);
-		skc_nl_set_err(info->extack, NULL, missing);
-		return -EINVAL;
+		return 0;
 	}
 	return nla_parse_nested(tb, maxtype, info->attrs[type], policy,
 				info->extack);
-}
-
-/**
- * skc_nl_need - insist on an attribute inside a request's nest
- * @info: the request
- * @nest: the top-level nest (SPLKMEM_A_CACHE or SPLKMEM_A_TUNABLE)
- * @tb: its parsed attributes
- * @type: the attribute needed
- * @missing: the error message if it is absent
- *
- * Return: 0, or -EINVAL with the extack pointing at @nest.
- */
-int skc_nl_need(struct genl_info *info, int nest, struct nlattr **tb,
-		int type, const char *missing)
-{
-	if (!NL_REQ_ATTR_CHECK(info->extack, info->attrs[nest], tb, type))
-		return 0;
-	skc_nl_set_err(info->extack, info->attrs[nest], missing);
-	return -EINVAL;
 }
 
 /* The cache named by @name; the caller holds skc_caches_sem. */
@@ -241,6 +203,7 @@ static const struct genl_ops skc_genl_ops[] = {
 		.dumpit = skc_nl_cache_get_dumpit,
 		.policy = skc_nl_cache_get_policy,
 		.maxattr = ARRAY_SIZE(skc_nl_cache_get_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = SPLKMEM_CMD_CACHE_SET,
@@ -271,8 +234,18 @@ static const struct genl_ops skc_genl_ops[] = {
 	},
 };
 
+/*
+ * A kernel without GENL_MCAST_CAP_NET_ADMIN (older than 6.7 and without
+ * the stable backport) cannot restrict joining: there the events group is
+ * open to every user, as the README says.
+ */
 static const struct genl_multicast_group skc_genl_mcgrps[] = {
-	[SKC_NL_MCGRP_EVENTS] = { .name = SPLKMEM_MCGRP_EVENTS },
+	[SKC_NL_MCGRP_EVENTS] = {
+		.name = SPLKMEM_MCGRP_EVENTS,
+#ifdef HAVE_GENL_MCAST_CAP
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+#endif
+	},
 };
 
 struct genl_family skc_genl_family = {

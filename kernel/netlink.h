@@ -37,13 +37,42 @@ int skc_nl_put_cache_name(struct sk_buff *skb, const char *name);
 struct sk_buff *skc_nl_reply_new(struct genl_info *info, u8 cmd, size_t size,
 				 void **hdr);
 int skc_nl_reply_send(struct sk_buff *skb, void *hdr, struct genl_info *info);
-void skc_nl_set_err(struct netlink_ext_ack *extack, const struct nlattr *attr,
-		    const char *msg);
-int skc_nl_parse_nest(struct genl_info *info, int type, struct nlattr **tb,
-		      int maxtype, const struct nla_policy *policy,
-		      const char *missing);
-int skc_nl_need(struct genl_info *info, int nest, struct nlattr **tb,
-		int type, const char *missing);
+int skc_nl_parse_opt(struct genl_info *info, int type, struct nlattr **tb,
+		     int maxtype, const struct nla_policy *policy);
+
+/*
+ * skc_nl_parse_req - parse a request's selector nest, which must be there;
+ * @missing (a string literal) is the extack message if it is not.
+ * Evaluates to 0 or a negative errno.
+ */
+#define skc_nl_parse_req(info, type, tb, maxtype, policy, missing) ({	\
+	int __rc = 0;							\
+									\
+	if (!(info)->attrs[type]) {					\
+		NL_SET_ERR_ATTR_MISS((info)->extack, NULL, type);	\
+		NL_SET_ERR_MSG((info)->extack, missing);		\
+		__rc = -EINVAL;						\
+	}								\
+	__rc ? __rc : skc_nl_parse_opt(info, type, tb, maxtype, policy); \
+})
+
+/*
+ * skc_nl_need - insist on attribute @type inside the request's nest @nest
+ * (parsed into @tb); @missing (a string literal) is the extack message,
+ * pointing at @nest.  Evaluates to 0 or -EINVAL.
+ */
+#define skc_nl_need(info, nest, tb, type, missing) ({			\
+	int __rc = 0;							\
+									\
+	if (NL_REQ_ATTR_CHECK((info)->extack, (info)->attrs[nest],	\
+			      tb, type)) {				\
+		NL_SET_ERR_MSG_ATTR((info)->extack, (info)->attrs[nest],	\
+				    missing);				\
+		__rc = -EINVAL;						\
+	}								\
+	__rc;								\
+})
+
 struct splkmem_cache *skc_nl_find_cache(struct genl_info *info,
 					const struct nlattr *name);
 

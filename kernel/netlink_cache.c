@@ -58,9 +58,9 @@ int skc_nl_cache_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct splkmem_cache *c;
 	int rc;
 
-	rc = skc_nl_parse_nest(info, SPLKMEM_A_CACHE, tb,
-			       ARRAY_SIZE(tb) - 1, skc_nl_cache_sel_policy,
-			       "missing cache (dump to list every cache)");
+	rc = skc_nl_parse_req(info, SPLKMEM_A_CACHE, tb,
+			      ARRAY_SIZE(tb) - 1, skc_nl_cache_sel_policy,
+			      "missing cache (dump to list every cache)");
 	if (rc)
 		return rc;
 	rc = skc_nl_need(info, SPLKMEM_A_CACHE, tb, SPLKMEM_CACHE_A_NAME,
@@ -144,8 +144,8 @@ int skc_nl_cache_set_doit(struct sk_buff *skb, struct genl_info *info)
 	unsigned int size;
 	int rc;
 
-	rc = skc_nl_parse_nest(info, SPLKMEM_A_CACHE, tb, ARRAY_SIZE(tb) - 1,
-			       skc_nl_cache_mag_policy, "missing cache");
+	rc = skc_nl_parse_req(info, SPLKMEM_A_CACHE, tb, ARRAY_SIZE(tb) - 1,
+			      skc_nl_cache_mag_policy, "missing cache");
 	if (rc)
 		return rc;
 	rc = skc_nl_need(info, SPLKMEM_A_CACHE, tb, SPLKMEM_CACHE_A_NAME,

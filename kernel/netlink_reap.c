@@ -43,8 +43,8 @@ int skc_nl_reap_doit(struct sk_buff *skb, struct genl_info *info)
 	struct splkmem_cache *c;
 	int rc;
 
-	rc = skc_nl_parse_nest(info, SPLKMEM_A_CACHE, tb, ARRAY_SIZE(tb) - 1,
-			       skc_nl_cache_sel_policy, NULL);
+	rc = skc_nl_parse_opt(info, SPLKMEM_A_CACHE, tb, ARRAY_SIZE(tb) - 1,
+			      skc_nl_cache_sel_policy);
 	if (rc)
 		return rc;
 	if (!info->attrs[SPLKMEM_A_CACHE]) {

@@ -8,6 +8,7 @@
 #include <linux/string.h>
 
 #include "netlink.h"
+#include "spl_kmem_config.h"
 
 static const struct nla_policy
 skc_nl_tunable_sel_policy[SPLKMEM_TUNABLE_A_NAME + 1] = {
@@ -30,11 +31,19 @@ const struct nla_policy skc_nl_tunable_set_policy[SPLKMEM_A_TUNABLE + 1] = {
 	[SPLKMEM_A_TUNABLE] = NLA_POLICY_NESTED(skc_nl_tunable_val_policy),
 };
 
-/* "NAME must be MIN..MAX" per tunable, for the extack (see skc_nl_set_err). */
+#ifndef HAVE_NL_SET_ERR_MSG_ATTR_FMT
+/*
+ * Without formatted extack messages (Linux 6.1) the NL_SET_ERR_MSG*()
+ * macros take string literals only, so "NAME must be MIN..MAX" is built
+ * per tunable when the module loads and handed to the extack by hand; it
+ * lives as long as the module, which outlives every request.
+ */
 static char skc_nl_range_msg[SKC_TUNABLE_COUNT][64];
+#endif
 
 void skc_nl_tunables_init(void)
 {
+#ifndef HAVE_NL_SET_ERR_MSG_ATTR_FMT
 	int id;
 
 	for (id = 0; id < SKC_TUNABLE_COUNT; id++) {
@@ -44,6 +53,23 @@ void skc_nl_tunables_init(void)
 			 "%s must be %s%u..%u", t->name,
 			 t->zero_ok ? "0 or " : "", t->min, t->max);
 	}
+#endif
+}
+
+/* Say which values tunable @id takes, pointing at @attr. */
+static void skc_nl_range_err(struct netlink_ext_ack *extack,
+			     const struct nlattr *attr, int id)
+{
+#ifdef HAVE_NL_SET_ERR_MSG_ATTR_FMT
+	const struct skc_tunable *t = &skc_tunables[id];
+
+	NL_SET_ERR_MSG_ATTR_FMT(extack, attr, "%s must be %s%u..%u", t->name,
+				t->zero_ok ? "0 or " : "", t->min, t->max);
+#else
+	NL_SET_BAD_ATTR(extack, attr);
+	if (extack)
+		extack->_msg = skc_nl_range_msg[id];
+#endif
 }
 
 static int skc_nl_tunable_find(const char *name)
@@ -124,8 +150,8 @@ int skc_nl_tunable_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *tb[ARRAY_SIZE(skc_nl_tunable_sel_policy)];
 	int id, rc;
 
-	rc = skc_nl_parse_nest(info, SPLKMEM_A_TUNABLE, tb, ARRAY_SIZE(tb) - 1,
-			       skc_nl_tunable_sel_policy, NULL);
+	rc = skc_nl_parse_opt(info, SPLKMEM_A_TUNABLE, tb, ARRAY_SIZE(tb) - 1,
+			      skc_nl_tunable_sel_policy);
 	if (rc)
 		return rc;
 	if (!info->attrs[SPLKMEM_A_TUNABLE])
@@ -139,8 +165,8 @@ int skc_nl_tunable_set_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *tb[ARRAY_SIZE(skc_nl_tunable_val_policy)];
 	int id, rc;
 
-	rc = skc_nl_parse_nest(info, SPLKMEM_A_TUNABLE, tb, ARRAY_SIZE(tb) - 1,
-			       skc_nl_tunable_val_policy, "missing tunable");
+	rc = skc_nl_parse_req(info, SPLKMEM_A_TUNABLE, tb, ARRAY_SIZE(tb) - 1,
+			      skc_nl_tunable_val_policy, "missing tunable");
 	if (rc)
 		return rc;
 	id = skc_nl_tunable_named(info, tb);
@@ -152,8 +178,7 @@ int skc_nl_tunable_set_doit(struct sk_buff *skb, struct genl_info *info)
 		return rc;
 	rc = skc_tunable_set(id, nla_get_u32(tb[SPLKMEM_TUNABLE_A_VALUE]));
 	if (rc) {
-		skc_nl_set_err(info->extack, tb[SPLKMEM_TUNABLE_A_VALUE],
-			       skc_nl_range_msg[id]);
+		skc_nl_range_err(info->extack, tb[SPLKMEM_TUNABLE_A_VALUE], id);
 		return rc;
 	}
 	return skc_nl_tunable_reply(info, id);

@@ -100,7 +100,7 @@ size_t splkmem_cache_reap_now(struct splkmem_cache *cache)
 	skc_reap(cache, &res);
 	return res.bytes;
 }
-EXPORT_SYMBOL(splkmem_cache_reap_now);
+EXPORT_SYMBOL_GPL(splkmem_cache_reap_now);
 
 size_t splkmem_reap(void)
 {
@@ -110,7 +110,7 @@ size_t splkmem_reap(void)
 	skc_reap_all(&res);
 	return res.bytes;
 }
-EXPORT_SYMBOL(splkmem_reap);
+EXPORT_SYMBOL_GPL(splkmem_reap);
 
 static unsigned long skc_shrink_count(struct shrinker *s,
 				      struct shrink_control *sc)

@@ -33,7 +33,8 @@
 #include <spl_kmem/cache.h>
 
 #define SKC_SLAB_MAGIC		0x534c4142u	/* "SLAB" */
-#define SKC_OBJ_MAGIC		0x4f424a53u	/* "OBJS" */
+#define SKC_OBJ_MAGIC		0x4f424a53u	/* "OBJS": free (in a slab or magazine) */
+#define SKC_OBJ_LIVE		0x4c495645u	/* "LIVE": handed out (debug caches) */
 #define SKC_MAG_MAX		256		/* largest magazine */
 
 /*
@@ -52,7 +53,9 @@ enum {
 	SKC_GROWING,		/* an asynchronous growth is queued or running */
 	SKC_DEADLOCKED,		/* that growth is late: use emergency objects */
 	SKC_GROW_NOIO,		/* a KM_PUSHPAGE caller waits for the growth */
-	SKC_DESTROYING,
+	SKC_DESTROYING,		/* a reap keeps no fresh slab for waiters */
+	SKC_SAID_DOUBLE_FREE,	/* a double free was reported (once a cache) */
+	SKC_SAID_BAD_FREE,	/* a foreign object's free was reported */
 };
 
 struct skc_slab {
@@ -106,7 +109,8 @@ struct splkmem_cache {
 	splkmem_ctor_t ctor;
 	splkmem_dtor_t dtor;
 	void *priv;
-	struct list_head link;		/* on skc_caches */
+	struct list_head link;		/* on skc_caches (RCU: walked under SRCU) */
+	struct list_head reserved_link;	/* on skc_reserved: the name is taken */
 
 	/* Layout. */
 	u32 obj_size;
@@ -133,6 +137,7 @@ struct splkmem_cache {
 	unsigned int drain_size;	/* and their size */
 	unsigned long mag_drained;	/* jiffies of the shrinker's last drain */
 	struct work_struct mag_reap_work;	/* the shrinker's drain */
+	struct mutex mag_mutex;		/* one resize at a time, outside drain_lock */
 
 	/* Slabs: everything below is protected by @lock. */
 	spinlock_t lock;
@@ -174,7 +179,14 @@ static inline struct skc_obj_hdr *skc_hdr(const struct splkmem_cache *c,
 }
 
 gfp_t skc_gfp(int kmflags);
+#ifdef SPL_KMEM_TESTING
 bool skc_inject_fail(struct splkmem_cache *c);
+#else
+static inline bool skc_inject_fail(struct splkmem_cache *c)
+{
+	return false;
+}
+#endif
 
 /* tunables.c: the module parameters. */
 enum skc_tunable_id {
@@ -215,6 +227,7 @@ extern struct rw_semaphore skc_caches_sem;
 extern struct srcu_struct skc_caches_srcu;
 extern unsigned long skc_caches_gen;
 struct splkmem_cache *skc_find_locked(const char *name);
+void skc_caches_shutdown(void);
 
 /* slab.c */
 int skc_slab_layout(struct splkmem_cache *c);

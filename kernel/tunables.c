@@ -8,6 +8,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 
 #include "skc.h"
 
@@ -16,6 +17,14 @@ unsigned int skc_obj_per_slab = 8;
 unsigned int skc_max_size = 32;
 unsigned int skc_slab_limit = 16384;
 unsigned int skc_kmem_threads = 4;
+
+/*
+ * Serialises writers, so that a value and what its change callback did
+ * with it (kmem_threads: the workqueue's max_active) always agree.  sysfs
+ * writers are serialised among themselves by the module's parameter lock,
+ * but netlink writers run beside them.
+ */
+static DEFINE_MUTEX(skc_tunables_mutex);
 
 static void skc_threads_changed(void)
 {
@@ -54,6 +63,7 @@ const struct skc_tunable skc_tunables[SKC_TUNABLE_COUNT] = {
  * @id: which one
  * @v: the new value
  *
+ * Context: process context; may sleep.
  * Return: 0, or -EINVAL when @v is out of range (nothing changes then).
  */
 int skc_tunable_set(enum skc_tunable_id id, unsigned int v)
@@ -62,9 +72,11 @@ int skc_tunable_set(enum skc_tunable_id id, unsigned int v)
 
 	if (!(v == 0 && t->zero_ok) && (v < t->min || v > t->max))
 		return -EINVAL;
+	mutex_lock(&skc_tunables_mutex);
 	WRITE_ONCE(*t->val, v);
 	if (t->changed)
 		t->changed();
+	mutex_unlock(&skc_tunables_mutex);
 	return 0;
 }
 

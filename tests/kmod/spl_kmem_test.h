@@ -148,5 +148,11 @@ void kt_cpu_hotplug(struct kt_ctx *t);
 void kt_shrinker_reap(struct kt_ctx *t);
 void kt_create_fail(struct kt_ctx *t);
 void kt_reap_fresh(struct kt_ctx *t);
+void kt_name_race(struct kt_ctx *t);
+void kt_name_leaked(struct kt_ctx *t);
+void kt_double_free(struct kt_ctx *t);
+void kt_wrong_cache_free(struct kt_ctx *t);
+void kt_mag_resize_race(struct kt_ctx *t);
+void kt_stats_snapshot(struct kt_ctx *t);
 
 #endif /* _SPL_KMEM_TEST_H */

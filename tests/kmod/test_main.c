@@ -54,6 +54,12 @@ static const struct kt_test kt_tests[] = {
 	{ "cpu_hotplug",		kt_cpu_hotplug },
 	{ "shrinker_reap",		kt_shrinker_reap },
 	{ "create_fail",		kt_create_fail },
+	{ "name_race",			kt_name_race },
+	{ "name_leaked",		kt_name_leaked },
+	{ "double_free",		kt_double_free },
+	{ "wrong_cache_free",		kt_wrong_cache_free },
+	{ "mag_resize_race",		kt_mag_resize_race },
+	{ "stats_snapshot",		kt_stats_snapshot },
 };
 
 /* ---- reporting ---------------------------------------------------- */

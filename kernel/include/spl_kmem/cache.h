@@ -162,6 +162,13 @@ struct splkmem_cache *splkmem_cache_create(const char *name, size_t size,
  * splkmem_cache_destroy - destroy a cache and return all its memory
  * @cache: the cache; every object must have been freed
  *
+ * A cache destroyed with objects still allocated says so in the kernel log
+ * and is leaked rather than freed under its users; if it is backed by the
+ * Linux slab allocator, its name stays taken (splkmem_cache_create() gives
+ * -EEXIST) because the Linux cache and its sysfs entry stay too.  A cache
+ * never destroyed is destroyed when spl_kmem is unloaded, with one warning
+ * naming it; its constructor and destructor are not called again.
+ *
  * Context: process context; may sleep.  No allocation or free on @cache
  * may run concurrently or later.
  */
@@ -192,6 +199,12 @@ void *splkmem_cache_alloc(struct splkmem_cache *cache, int kmflags);
  * @obj: the object
  *
  * The object may be freed on any CPU, not only the one that allocated it.
+ *
+ * On a virtual-memory-backed cache without SPLKMEM_KMC_NODEBUG, a free of
+ * an object that is not allocated from @cache (freed twice, another
+ * cache's, or no object at all) is ignored and reported once per cache in
+ * the kernel log, naming the cache.  Linux-slab-backed caches leave such
+ * checks to the kernel's slab allocator (freelist hardening, slub_debug).
  *
  * Context: any context.
  */
@@ -278,13 +291,16 @@ const char *splkmem_cache_name(struct splkmem_cache *cache);
  */
 int splkmem_cache_set_magazine(struct splkmem_cache *cache, unsigned int size);
 
+#ifdef SPL_KMEM_TESTING
 /**
  * splkmem_cache_inject_grow_delay - delay every growth of a cache (testing)
  * @cache: the cache
  * @msecs: milliseconds each asynchronous growth sleeps before allocating
  *
  * For test suites only: makes the growth-deadlock detection path and
- * emergency objects reachable on demand.  0 turns the delay off.
+ * emergency objects reachable on demand.  0 turns the delay off.  Only a
+ * module built with SPL_KMEM_TESTING=1 (as the test harness builds it)
+ * has it; packages and DKMS builds do not.
  */
 void splkmem_cache_inject_grow_delay(struct splkmem_cache *cache,
 				     unsigned int msecs);
@@ -300,5 +316,6 @@ void splkmem_cache_inject_grow_delay(struct splkmem_cache *cache,
  */
 void splkmem_cache_inject_grow_fail(struct splkmem_cache *cache,
 				    unsigned int count);
+#endif /* SPL_KMEM_TESTING */
 
 #endif /* _SPL_KMEM_CACHE_H */

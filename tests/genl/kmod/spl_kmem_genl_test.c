@@ -24,8 +24,22 @@
  *              (irq_work), a second apart: more emergency objects than
  *              the module announces in a second.  All freed on unload.
  *
+ *   leak=1     a consumer that forgets: create caches genl_leak_kvmem and
+ *              genl_leak_slab (objects still allocated) and genl_leak_idle
+ *              (every object freed, some slabs empty and a trim pending),
+ *              with a constructor and destructor in this module, and never
+ *              destroy them.  `rmmod spl_kmem` after this module is gone
+ *              must say so once per cache and call none of them.
+ *   misuse=1   a consumer that frees wrongly: on cache genl_misuse, free
+ *              one object three times and three foreign pointers; then
+ *              clean up properly.  spl_kmem must say so once per kind,
+ *              naming the cache.
+ *
  * Writing N to parameters/churn creates and destroys a cache N times: a
- * dump running meanwhile must come back flagged as interrupted.
+ * dump running meanwhile must come back flagged as interrupted.  Writing
+ * N to parameters/race_events creates cache genl_race N times in one
+ * thread while another destroys each one as soon as it exists: a listener
+ * must see its creations and destructions alternate.
  */
 #define pr_fmt(fmt) "spl_kmem_genl_test: " fmt
 
@@ -34,6 +48,7 @@
 #include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/irq_work.h>
+#include <linux/kmemleak.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/prandom.h>
@@ -55,6 +70,13 @@ MODULE_PARM_DESC(emergency, "Drive cache genl_emerg into deadlock and emergency 
 static bool load;
 module_param(load, bool, 0444);
 MODULE_PARM_DESC(load, "Run a tagged-object load on cache genl_load");
+
+static bool leak;
+module_param(leak, bool, 0444);
+MODULE_PARM_DESC(leak, "Create caches and never destroy them");
+static bool misuse;
+module_param(misuse, bool, 0444);
+MODULE_PARM_DESC(misuse, "Free objects twice and to the wrong cache");
 
 static unsigned long load_ops;
 module_param(load_ops, ulong, 0444);
@@ -479,6 +501,179 @@ static unsigned int churn;
 module_param_cb(churn, &churn_ops, &churn, 0644);
 MODULE_PARM_DESC(churn, "Write N to create and destroy a cache N times");
 
+/* ---- a consumer that forgets to destroy its caches ---- */
+
+static atomic_t leak_ctors = ATOMIC_INIT(0);
+
+static int leak_ctor(void *obj, void *priv, int kmflags)
+{
+	atomic_inc(&leak_ctors);
+	return 0;
+}
+
+static void leak_dtor(void *obj, void *priv)
+{
+	atomic_dec(&leak_ctors);
+}
+
+static int leak_create(void)
+{
+	static const struct {
+		const char *name;
+		size_t size;
+		unsigned int flags;
+		unsigned int alloc, keep;
+	} lc[] = {
+		{ "genl_leak_kvmem", 4096, SPLKMEM_KMC_KVMEM, 64, 10 },
+		{ "genl_leak_slab", 128, SPLKMEM_KMC_SLAB, 64, 10 },
+		/* All freed: magazines full, empty slabs, a trim pending. */
+		{ "genl_leak_idle", 16384, SPLKMEM_KMC_KVMEM, 512, 0 },
+	};
+	void **objs;
+	unsigned int i, j;
+
+	objs = kcalloc(512, sizeof(*objs), GFP_KERNEL);
+	if (!objs)
+		return -ENOMEM;
+	for (i = 0; i < ARRAY_SIZE(lc); i++) {
+		struct splkmem_cache *c;
+
+		c = splkmem_cache_create(lc[i].name, lc[i].size, 0, leak_ctor,
+					 leak_dtor, NULL, lc[i].flags);
+		if (IS_ERR(c)) {
+			kfree(objs);
+			return PTR_ERR(c);
+		}
+		splkmem_cache_set_magazine(c, 8);
+		for (j = 0; j < lc[i].alloc; j++)
+			objs[j] = splkmem_cache_alloc(c, SPLKMEM_KM_SLEEP);
+		for (j = lc[i].keep; j < lc[i].alloc; j++)
+			splkmem_cache_free(c, objs[j]);
+		/* The objects kept are lost with this module, on purpose. */
+		for (j = 0; j < lc[i].keep; j++)
+			kmemleak_not_leak(objs[j]);
+	}
+	kfree(objs);
+	pr_info("leak: 3 caches left behind\n");
+	return 0;
+}
+
+/* ---- a consumer that frees wrongly ---- */
+
+static int misuse_run(void)
+{
+	struct splkmem_cache *c, *other;
+	void *obj, *x, *y, *foreign, *kbuf;
+	int i, rc = 0;
+
+	c = splkmem_cache_create("genl_misuse", 512, 0, NULL, NULL, NULL,
+				 SPLKMEM_KMC_KVMEM);
+	if (IS_ERR(c))
+		return PTR_ERR(c);
+	other = splkmem_cache_create("genl_misuse_other", 4096, 0, NULL, NULL,
+				     NULL, SPLKMEM_KMC_KVMEM);
+	if (IS_ERR(other)) {
+		splkmem_cache_destroy(c);
+		return PTR_ERR(other);
+	}
+	kbuf = kmalloc(512, GFP_KERNEL);
+	obj = splkmem_cache_alloc(c, SPLKMEM_KM_SLEEP);
+	foreign = splkmem_cache_alloc(other, SPLKMEM_KM_SLEEP);
+	memset(foreign, 0x5a, 4096);
+	splkmem_cache_free(c, obj);
+	for (i = 0; i < 3; i++) {
+		splkmem_cache_free(c, obj);		/* twice */
+		splkmem_cache_free(c, foreign);		/* another cache's */
+		if (kbuf)
+			splkmem_cache_free(c, kbuf);	/* no cache's */
+	}
+	/* Not corrupted: two allocations are two objects. */
+	x = splkmem_cache_alloc(c, SPLKMEM_KM_SLEEP);
+	y = splkmem_cache_alloc(c, SPLKMEM_KM_SLEEP);
+	if (x == y) {
+		pr_err("misuse: FAIL: one object handed out twice\n");
+		rc = -EINVAL;
+	} else {
+		pr_info("misuse: PASS\n");
+	}
+	if (x != y)
+		splkmem_cache_free(c, y);
+	splkmem_cache_free(c, x);
+	splkmem_cache_free(other, foreign);
+	kfree(kbuf);
+	splkmem_cache_destroy(other);
+	splkmem_cache_destroy(c);
+	return rc;
+}
+
+/* ---- create and destroy events of one name, racing ---- */
+
+static struct splkmem_cache *race_slot;
+static bool race_done;
+
+static int race_destroyer(void *arg)
+{
+	struct splkmem_cache *c;
+
+	for (;;) {
+		bool done = READ_ONCE(race_done);
+
+		/* Read before the slot: the last cache is seen either way. */
+		c = xchg(&race_slot, NULL);
+		if (c)
+			splkmem_cache_destroy(c);
+		else if (done)
+			break;
+		else
+			cond_resched();
+	}
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+static int race_events_set(const char *val, const struct kernel_param *kp)
+{
+	struct task_struct *t;
+	struct splkmem_cache *c;
+	unsigned int n, i;
+	int rc = kstrtouint(val, 0, &n);
+
+	if (rc)
+		return rc;
+	WRITE_ONCE(race_done, false);
+	t = kthread_run(race_destroyer, NULL, "genl_race");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	for (i = 0; i < n; i++) {
+		/* Retried until the destroyer has unlinked the last one. */
+		while (IS_ERR(c = splkmem_cache_create("genl_race", 4096, 0,
+						       NULL, NULL, NULL,
+						       SPLKMEM_KMC_KVMEM))) {
+			if (PTR_ERR(c) != -EEXIST) {
+				rc = PTR_ERR(c);
+				goto out;
+			}
+			cond_resched();
+		}
+		while (cmpxchg(&race_slot, NULL, c))
+			cond_resched();
+	}
+out:
+	WRITE_ONCE(race_done, true);
+	kthread_stop(t);
+	return rc;
+}
+
+static const struct kernel_param_ops race_events_ops = {
+	.set = race_events_set,
+	.get = param_get_uint,
+};
+
+static unsigned int race_events;
+module_param_cb(race_events, &race_events_ops, &race_events, 0644);
+MODULE_PARM_DESC(race_events, "Write N: create genl_race N times while another thread destroys it");
+
 static void genl_test_cleanup(void)
 {
 	load_destroy();
@@ -499,6 +694,10 @@ static int __init genl_test_init(void)
 		rc = emerg_create();
 	if (!rc && load)
 		rc = load_start();
+	if (!rc && leak)
+		rc = leak_create();
+	if (!rc && misuse)
+		rc = misuse_run();
 	if (rc)
 		genl_test_cleanup();
 	return rc;
