@@ -30,6 +30,8 @@ KERNELS_LIST=${KERNELS_LIST:-$VM_LIB_DIR/kernels.list}
 KERNEL_IDS=()
 # Reasons a suite adds before vm_judge (see there).
 JUDGE_REASONS=()
+# Extra make variables for kernel/ (kmod_build).
+KMOD_VARS=()
 declare -gA K_SOURCE=() K_FLAVOUR=() K_RELEASE_RE=() K_SLOW=() K_SUITES=() K_CMDLINE=()
 _kernels_load() {
 	local id src fl re slow suites cmdline
@@ -45,8 +47,6 @@ _kernels_load() {
 	done <"$KERNELS_LIST"
 }
 _kernels_load || exit 1
-# Where tests/vm/debug-kernel.sh caches its builds.
-SPLKMEM_CACHE=${SPLKMEM_CACHE:-/var/cache/spl-kmem}
 
 STEP=${STEP:-vm}
 
@@ -512,25 +512,34 @@ copy_module() {
 
 # --- building the modules for a kernel ------------------------------------------
 
-# Build kernel/spl_kmem.ko, then each test-module directory DIR (relative
-# to the tree, e.g. tests/kmod) against it, for the resolved kernel
-# (kernel_resolve): on the host, inside the Debian 13 chroot (the copy is
-# bind-mounted there; the chroot lock is taken unless the caller holds
-# it), or against the debug kernel's build tree.  The work happens in OBJ,
-# a private mirror of SRC (sync_tree); objects made for another release
-# are thrown away.  The log is OBJ/build.log; on failure it is printed and
-# the function returns 1.
-# env: KMOD_FRESH=1 (start from an empty copy), KMOD_VARS (array: extra
-#      make variables for kernel/, e.g. W=1 C=1), BUILD_TIMEOUT (900)
-kmod_build() { # obj [dir...]
-	local obj=$1 top=$1 blog=$1/build.log d took_lock=0 rc=0 start=$SECONDS
+# Mirror SRC into DEST like sync_tree; print what changed (rsync -i).
+_sync_tree_changes() { # dest
+	mkdir -p "$1"
+	rsync -rlpc -i --delete --exclude=/.git/ --filter=':- .gitignore' \
+		--exclude=/build.log --exclude=/.kdir --exclude=/.built "$SRC/" "$1/"
+}
+
+# make, bounded, on the host or in the chroot (KROOT), in directory $1
+# given as the compiler sees it.
+_kmake() { # dir make-args...
+	local d=$1
 	shift
-	if [[ ${KMOD_FRESH:-0} == 1 || ! -f $obj/.kdir || $(cat "$obj/.kdir") != "$KREL" ]]; then
-		rm -rf --one-file-system "$obj"
+	if [[ -n $KROOT ]]; then
+		in_chroot "${BUILD_TIMEOUT:-900}" make -j"$(nproc)" -C "$d" "$@"
+	else
+		bounded "${BUILD_TIMEOUT:-900}" make -j"$(nproc)" -C "$d" "$@"
 	fi
-	sync_tree "$obj"
-	echo "$KREL" >"$obj/.kdir"
-	local run=(bounded "${BUILD_TIMEOUT:-900}" make -j"$(nproc)")
+}
+
+# Build kernel/spl_kmem.ko and each test-module directory DIR (relative to
+# the tree, e.g. tests/kmod) against it in TOP (host path) for the
+# resolved kernel: on the host, inside the Debian 13 chroot (TOP is
+# bind-mounted there; the chroot lock is taken unless the caller holds
+# it), or against the debug kernel's build tree.  KERNEL=0 skips kernel/.
+# Appends to TOP/build.log; returns 1 on failure.
+_kmod_make() { # top kernel(0|1) [dir...]
+	local top=$1 host_top=$1 with_kernel=$2 blog=$1/build.log d took_lock=0 rc=0
+	shift 2
 	if [[ -n $KROOT ]]; then
 		if [[ -z ${CHROOT_LOCK_FD:-} ]]; then
 			chroot_lock
@@ -538,36 +547,98 @@ kmod_build() { # obj [dir...]
 		fi
 		mkdir -p "$CHROOT_DIR$CHROOT_OBJ"
 		chroot_mount_begin
-		mount --bind "$obj" "$CHROOT_DIR$CHROOT_OBJ"
+		mount --bind "$host_top" "$CHROOT_DIR$CHROOT_OBJ"
 		top=$CHROOT_OBJ
-		run=(in_chroot "${BUILD_TIMEOUT:-900}" make -j"$(nproc)")
 	fi
-	log "building for $KREL: kernel/${*:+ and $*} in $obj"
-	: >"$blog"
-	if ! "${run[@]}" -C "$top/kernel" KDIR="$KDIR" "${KMOD_VARS[@]}" >>"$blog" 2>&1; then
-		rc=1
-	elif [[ ! -f $obj/kernel/spl_kmem.ko ]]; then
-		echo "kernel/spl_kmem.ko was not produced" >>"$blog"
-		rc=1
-	else
+	if ((with_kernel)); then
+		_kmake "$top/kernel" KDIR="$KDIR" "${KMOD_VARS[@]}" >>"$blog" 2>&1 || rc=1
+		[[ $rc == 1 || -f $host_top/kernel/spl_kmem.ko ]] ||
+			{ echo "kernel/spl_kmem.ko was not produced" >>"$blog"; rc=1; }
+	fi
+	if ((rc == 0)); then
 		for d in "$@"; do
-			if ! "${run[@]}" -C "$top/$d" KDIR="$KDIR" \
-				SPL_KMEM_SYMVERS="$top/kernel/Module.symvers" >>"$blog" 2>&1; then
-				rc=1
-				break
-			fi
+			_kmake "$top/$d" KDIR="$KDIR" SPL_KMEM_SYMVERS="$top/kernel/Module.symvers" \
+				>>"$blog" 2>&1 || { rc=1; break; }
 		done
 	fi
 	if [[ -n $KROOT ]]; then
 		chroot_umount_all
 		((took_lock == 0)) || chroot_unlock
 	fi
-	if ((rc)); then
-		cat "$blog"
-		warn "module build for $KREL failed (log: $blog)"
-		return 1
+	return "$rc"
+}
+
+# Build kernel/spl_kmem.ko, then each test-module directory DIR (e.g.
+# tests/kmod, tests/genl/kmod) against it, for the resolved kernel
+# (kernel_resolve), and leave them in OBJ, the caller's private mirror of
+# SRC (where it builds its userspace).  The modules are built once per
+# kernel and source tree in build/obj/kmod-<id> and shared by the suites:
+# a suite whose tree matches the last build and whose DIRs were built
+# reuses them.  The log is OBJ/build.log; on failure it is printed and the
+# function returns 1.
+# env: KMOD_FRESH=1 or KMOD_VARS (array of extra make variables for
+#      kernel/, e.g. W=1 C=1): build from scratch in OBJ itself, nothing
+#      shared (the W=1 and sparse checks); BUILD_TIMEOUT (900)
+kmod_build() { # obj [dir...]
+	local obj=$1 shared d lockfd start=$SECONDS need=() with_kernel=0
+	shift
+	if [[ ${KMOD_FRESH:-0} == 1 || ${#KMOD_VARS[@]} -gt 0 ]]; then
+		rm -rf --one-file-system "$obj"
+		sync_tree "$obj"
+		echo "$KREL" >"$obj/.kdir"
+		: >"$obj/build.log"
+		log "building for $KREL: kernel/${*:+ and $*} in $obj"
+		if ! _kmod_make "$obj" 1 "$@"; then
+			cat "$obj/build.log"
+			warn "module build for $KREL failed (log: $obj/build.log)"
+			return 1
+		fi
+		log "modules for $KREL built in $((SECONDS - start))s"
+		return 0
 	fi
-	log "modules for $KREL built in $((SECONDS - start))s"
+	shared=$BUILD_DIR/obj/kmod-$KID
+	mkdir -p "$BUILD_DIR/obj"
+	exec {lockfd}>"$BUILD_DIR/obj/.kmod-$KID.lock"
+	flock -w 3600 "$lockfd" || die "timed out waiting for another module build for $KID"
+	if [[ ! -f $shared/.kdir || $(cat "$shared/.kdir") != "$KREL" ]]; then
+		rm -rf --one-file-system "$shared"
+	fi
+	if [[ -n $(_sync_tree_changes "$shared") || ! -f $shared/.built ]]; then
+		rm -f "$shared/.built"
+		with_kernel=1
+		need=("$@")
+	else
+		for d in "$@"; do
+			grep -qxF "$d" "$shared/.built" || need+=("$d")
+		done
+	fi
+	echo "$KREL" >"$shared/.kdir"
+	if ((with_kernel == 0 && ${#need[@]} == 0)); then
+		log "modules for $KREL up to date in $shared"
+	else
+		log "building for $KREL:$( ((with_kernel)) && echo " kernel/")${need[*]:+ ${need[*]}} in $shared"
+		((with_kernel == 0)) || : >"$shared/build.log"
+		if ! _kmod_make "$shared" "$with_kernel" "${need[@]}"; then
+			exec {lockfd}>&-
+			cat "$shared/build.log"
+			cp "$shared/build.log" "$obj/build.log" 2>/dev/null || true
+			warn "module build for $KREL failed (log: $shared/build.log)"
+			return 1
+		fi
+		((with_kernel == 0)) || echo kernel >"$shared/.built"
+		printf '%s\n' "${need[@]}" >>"$shared/.built"
+		log "modules for $KREL built in $((SECONDS - start))s"
+	fi
+	# The caller's copy: its tree, with the modules from the shared build.
+	sync_tree "$obj"
+	echo "$KREL" >"$obj/.kdir"
+	cp "$shared/build.log" "$obj/build.log"
+	cp "$shared/kernel/spl_kmem.ko" "$shared/kernel/Module.symvers" "$obj/kernel/"
+	for d in "$@"; do
+		cp "$shared/$d"/*.ko "$shared/$d/Module.symvers" "$obj/$d/" 2>/dev/null ||
+			cp "$shared/$d"/*.ko "$obj/$d/"
+	done
+	exec {lockfd}>&-
 }
 
 # --- judging a suite's run ----------------------------------------------------
