@@ -234,9 +234,16 @@ chroot_umount_all() {
 	done < <(chroot_mounts)
 }
 
+# At exit, unmount only while holding the chroot lock: a run that has
+# released it must not pull /proc from under the build that holds it now
+# (objtool then fails with "fopen failed").
+_chroot_exit_umount() {
+	[[ -z ${CHROOT_LOCK_FD:-} ]] || chroot_umount_all
+}
+
 chroot_mount_begin() {
 	chroot_umount_all # stale mounts from a killed run
-	on_exit chroot_umount_all
+	on_exit _chroot_exit_umount
 	mount -t proc proc "$CHROOT_DIR/proc"
 	mount -t sysfs sysfs "$CHROOT_DIR/sys"
 	# debootstrap populates a static /dev; keep resolv.conf current for apt.
