@@ -2,7 +2,8 @@
 # harness lives in tests/vm/ (see tests/vm/check.sh for what "check" runs).
 #
 #   make                 build kernel/spl_kmem.ko in place against KDIR
-#   make check           deps + host checks + VM tests on $(KERNELS);
+#   make check           deps + host checks + VM tests on $(KERNELS)
+#                        (default: every kernel in tests/vm/kernels.list);
 #                        the last line is "N passed, N failed"
 #   make check-host      deps + W=1/sparse builds + export clash checks
 #   make check-vm KERNELS="6.1"   deps + VM tests on the given kernels
@@ -21,7 +22,8 @@
 #   make distclean       also remove the trixie chroot (build/)
 
 SHELL := /bin/bash
-KERNELS ?= 6.1 6.1-rt 7.x
+# Kernel ids from tests/vm/kernels.list; empty: all of them.
+KERNELS ?=
 PREFIX ?= /usr/local
 # Releases whose spl-kmem-tools "make deb" builds; empty: this machine's.
 DEB_RELEASES ?=
@@ -112,4 +114,4 @@ distclean: clean
 	rm -rf --one-file-system build
 
 help:
-	@sed -n '3,21s/^# \{0,1\}//p' Makefile
+	@sed -n '3,22s/^# \{0,1\}//p' Makefile

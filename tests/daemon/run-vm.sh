@@ -10,15 +10,17 @@
 # The guest's userspace is Debian 12 whatever the kernel.
 #
 # usage: run-vm.sh [--demo] [--no-build] [--parse-only] [KERNEL_ID]
-#   KERNEL_ID     6.1 (default) or 6.1-rt: a Debian 12 kernel on the host,
-#                 with its /boot/initrd.img; or 7.x: the trixie-backports
-#                 kernel of the chroot (tests/vm/lib.sh), the modules built
-#                 there and an initrd made there by initramfs-tools
+#   KERNEL_ID     a line of tests/vm/kernels.list (default 6.1): a Debian
+#                 kernel with its initrd (the host's /boot, or for the
+#                 Debian 13 chroot's kernels one made there by
+#                 initramfs-tools), or the debug kernel, which has virtio
+#                 and ext4 built in and boots without one
 #   --demo        start the daemon, feed it memory pressure, print what it
 #                 logs and exports (for make demo)
 #   --no-build    reuse build/obj/daemon-KERNEL_ID
 #   --parse-only  only re-judge build/vm/daemon-KERNEL_ID
-# env: VM_TIMEOUT (seconds, default 900), VM_SMP (2), VM_MEM (MiB, 1024),
+# env: VM_TIMEOUT (seconds, default 900, times the kernel's slow factor in
+#      tests/vm/kernels.list), VM_SMP (2), VM_MEM (MiB, 1024),
 #      DEBIAN_MIRROR (for debootstrap)
 # Output: build/vm/daemon-KERNEL_ID/{console.log,out/,result}; exit 0 on
 # a pass.  The last line is "daemon KERNEL_ID: N passed, N failed".
@@ -43,31 +45,14 @@ GUEST_OUT=/var/tmp/spl-kmemd-test
 SKIP_RE='DAEMON: |Command line: '
 
 usage() {
-	sed -n '2,24s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,26s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
 
 build() {
-	local obj=$1 top=$1 blog=$1/build.log
-	local run=(bounded 900 make -j"$(nproc)")
-	# Modules for the chroot's kernel are built in the chroot (caller holds
-	# chroot_lock).
-	if [[ -n $KROOT ]]; then
-		mkdir -p "$CHROOT_DIR$CHROOT_OBJ"
-		chroot_mount_begin
-		mount --bind "$obj" "$CHROOT_DIR$CHROOT_OBJ"
-		top=$CHROOT_OBJ
-		run=(in_chroot 900 make -j"$(nproc)")
-	fi
-	: >"$blog"
-	if ! "${run[@]}" -C "$top/kernel" KDIR="$KDIR" >>"$blog" 2>&1 ||
-		! "${run[@]}" -C "$top/tests/genl/kmod" KDIR="$KDIR" \
-			SPL_KMEM_SYMVERS="$top/kernel/Module.symvers" >>"$blog" 2>&1; then
-		cat "$blog"
-		die "module build failed"
-	fi
-	[[ -z $KROOT ]] || chroot_umount_all
+	local obj=$1 blog=$1/build.log
+	kmod_build "$obj" tests/genl/kmod || die "module build failed"
 	# Userspace, dynamically linked: the guest is Debian 12 like the host.
 	if ! bounded 600 make -j"$(nproc)" -C "$obj/daemon" >>"$blog" 2>&1 ||
 		! bounded 600 make -j"$(nproc)" -C "$obj/ctl" >>"$blog" 2>&1 ||
@@ -113,10 +98,31 @@ make_image() {
 	install -m 644 "$obj/kernel/spl_kmem.ko" "$obj/tests/genl/kmod/spl_kmem_genl_test.ko" \
 		"$stage$GUEST_DIR/"
 	install -m 755 "$obj/tests/daemon/hog" "$obj/tests/daemon/guest.sh" "$stage$GUEST_DIR/"
+	install -m 644 "$GUEST_LIB" "$stage$GUEST_DIR/guest-lib.sh"
+	# The harness's kmemleak step (tests/vm/guest-lib.sh): a baseline
+	# before the test starts; at shutdown, after the test and the daemon
+	# have stopped, unload the modules and scan.
+	cat >"$stage/etc/systemd/system/spl-kmem-kmemleak.service" <<EOF
+[Unit]
+Description=kmemleak baseline, and a final scan at shutdown (VM harness)
+RequiresMountsFor=/sys/kernel/debug
+Before=spl-kmemd-test.service spl-kmemd.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c '. $GUEST_DIR/guest-lib.sh; kmemleak_begin'
+ExecStop=/bin/sh -c 'rmmod spl_kmem_genl_test 2>/dev/null; rmmod spl_kmem 2>/dev/null; . $GUEST_DIR/guest-lib.sh; kmemleak_end'
+TimeoutSec=30min
+StandardOutput=journal+console
+
+[Install]
+WantedBy=multi-user.target
+EOF
 	cat >"$stage/etc/systemd/system/spl-kmemd-test.service" <<EOF
 [Unit]
 Description=spl-kmemd VM test
-After=multi-user.target
+After=multi-user.target spl-kmem-kmemleak.service
 
 [Service]
 Type=simple
@@ -130,6 +136,8 @@ EOF
 	mkdir -p "$stage/etc/systemd/system/multi-user.target.wants"
 	ln -sf /etc/systemd/system/spl-kmemd-test.service \
 		"$stage/etc/systemd/system/multi-user.target.wants/spl-kmemd-test.service"
+	ln -sf /etc/systemd/system/spl-kmem-kmemleak.service \
+		"$stage/etc/systemd/system/multi-user.target.wants/spl-kmem-kmemleak.service"
 	# No logins on the console: nothing to interleave with our lines.
 	ln -sf /dev/null "$stage/etc/systemd/system/serial-getty@ttyS0.service"
 	ln -sf /dev/null "$stage/etc/systemd/system/getty@tty1.service"
@@ -173,41 +181,14 @@ promtool_checks() {
 }
 
 judge() {
-	local id=$1 vmdir=$2 clean=$2/console.txt pass fail done_line bad qrc reasons=()
-	tr -d '\r' <"$vmdir/console.log" >"$clean"
+	local id=$1 vmdir=$2
 	promtool_checks "$vmdir" >"$vmdir/host-checks.txt"
-	qrc=$(cat "$vmdir/qemu.rc" 2>/dev/null || echo missing)
-	pass=$(( $(grep -c 'DAEMON: PASS ' "$clean" || true) + $(grep -c 'DAEMON: PASS ' "$vmdir/host-checks.txt" || true) ))
-	fail=$(( $(grep -c 'DAEMON: FAIL ' "$clean" || true) + $(grep -c 'DAEMON: FAIL ' "$vmdir/host-checks.txt" || true) ))
-	done_line=$(grep -oE 'DAEMON: DONE [0-9]+ passed, [0-9]+ failed' "$clean" || true)
-	[[ $qrc == 0 ]] || reasons+=("qemu exited with $qrc (timeout: 124)")
-	[[ -n $done_line ]] || reasons+=("no DONE line: the guest did not finish")
-	((fail == 0)) || reasons+=("$fail check(s) failed")
-	bad=$(vm_bad_lines "$clean" "$SKIP_RE")
-	[[ -z $bad ]] || reasons+=("kernel log has BUG/WARNING/Oops/lockup lines")
-	{
-		echo "kernel=$id"
-		echo "release=$KREL"
-		echo "passed=$pass"
-		echo "failed=$fail"
-		echo "verdict=$([[ ${#reasons[@]} == 0 ]] && echo pass || echo fail)"
-		echo "reasons=\"$(printf '%s; ' "${reasons[@]}" | tr -d '"$`\\')\""
-	} >"$vmdir/result"
-	{
-		grep -E 'DAEMON: (PASS|FAIL) ' "$clean"
-		cat "$vmdir/host-checks.txt"
-	} | sed 's/.*DAEMON: //'
-	if ((${#reasons[@]})); then
-		[[ -z $bad ]] || sed 's/^/offending: /' <<<"$bad" | head -n 40
-		if [[ -s $vmdir/out/journal.txt ]]; then
-			echo "--- spl-kmemd journal (last 40 lines; all in $vmdir/out/journal.txt)"
-			tail -n 40 "$vmdir/out/journal.txt"
-		fi
-		printf 'reason: %s\n' "${reasons[@]}"
-		echo "daemon $id: $pass passed, $((fail > 0 ? fail : 1)) failed"
-		return 1
+	vm_judge "daemon $id" "$vmdir" DAEMON "$SKIP_RE" "" "$vmdir/host-checks.txt" && return 0
+	if [[ -s $vmdir/out/journal.txt ]]; then
+		echo "--- spl-kmemd journal (last 40 lines; all in $vmdir/out/journal.txt)"
+		tail -n 40 "$vmdir/out/journal.txt"
 	fi
-	echo "daemon $id: $pass passed, 0 failed"
+	return 1
 }
 
 main() {
@@ -233,36 +214,27 @@ main() {
 	vmdir=$BUILD_DIR/vm/$name
 	obj=$BUILD_DIR/obj/daemon-$id
 	mkdir -p "$vmdir"
-	if [[ $id == 7.x ]] && ((parse_only == 0)); then
-		chroot_lock
-		chroot_ensure
-	fi
-	kernel_resolve "$id"
-	KINITRD=/boot/initrd.img-$KREL
-	BOOT_START=$SECONDS
-	if ((parse_only == 0)); then
+	if ((parse_only)); then
+		kernel_resolve "$id"
+	else
+		rm -f "$vmdir/result" "$vmdir/qemu.rc"
+		KID=$id
+		kernel_prepare "$id" # sets KINITRD ("": the kernel needs none)
 		for tool in qemu-system-x86_64 mkfs.ext4 debugfs rsync; do
 			command -v "$tool" >/dev/null || die "$tool is not installed"
 		done
-		if ((build)); then
-			if [[ ! -f $obj/.kdir || $(cat "$obj/.kdir") != "$KREL" ]]; then
-				rm -rf --one-file-system "$obj"
-			fi
-			sync_tree "$obj"
-			echo "$KREL" >"$obj/.kdir"
-			build "$obj"
-		fi
-		if [[ -n $KROOT ]]; then
+		((build == 0)) || build "$obj"
+		if [[ -n $KROOT && -n $KINITRD ]]; then
+			chroot_lock
 			chroot_initrd "$KREL" # sets KINITRD
 			chroot_unlock
 		fi
-		[[ -r $KINITRD ]] || die "missing $KINITRD"
+		[[ -z $KINITRD || -r $KINITRD ]] || die "missing $KINITRD"
 		rootfs_ensure
 		local mode=""
 		((demo == 0)) || mode=--demo
 		make_image "$obj" "$vmdir" "$mode"
-		BOOT_START=$SECONDS
-		vm_boot "$vmdir" "$KINITRD" "root=/dev/vda rw loglevel=6" \
+		vm_boot "$vmdir" "$KINITRD" "root=/dev/vda rw rootfstype=ext4 loglevel=6" \
 			-drive "file=$vmdir/rootfs.img,if=virtio,format=raw"
 		extract "$vmdir"
 	fi

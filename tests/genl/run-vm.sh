@@ -8,12 +8,13 @@
 #   --demo        run demo.sh instead of the tests; print its console
 #   --no-build    reuse build/obj/genl-KERNEL_ID
 #   --parse-only  only re-judge build/vm/genl-KERNEL_ID/console.log
-# env: VM_TIMEOUT (seconds, default 1200), VM_SMP (4), VM_MEM (MiB, 2048),
+# env: VM_TIMEOUT (seconds, default 1200, times the kernel's slow factor in
+#      tests/vm/kernels.list), VM_SMP (4), VM_MEM (MiB, 2048),
 #      GENL_NCACHES (caches for the big dump, default 5000),
 #      GENL_FUZZ (messages for the fuzzer, default 12000)
 # Output: build/vm/genl-KERNEL_ID/{console.log,result}; exit 0 on a pass.
 #
-# Reuses tests/vm/lib.sh (kernel resolution, the trixie chroot for 7.x).
+# Reuses tests/vm/lib.sh: kernel_prepare, kmod_build, vm_boot, vm_judge.
 set -euo pipefail
 # shellcheck disable=SC2034  # STEP is read by lib.sh
 STEP=genl
@@ -31,33 +32,10 @@ GENL_FUZZ=${GENL_FUZZ:-12000}
 SKIP_RE='GENL: |Command line: '
 
 usage() {
-	sed -n '2,16s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,17s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
-
-# Kernel modules: on the host, or in the chroot for 7.x.
-build_modules() {
-	local obj=$1 top=$1 blog=$1/build.log
-	local run=(timeout 900 make -j"$(nproc)")
-	if [[ -n $KROOT ]]; then
-		chroot_lock
-		mkdir -p "$CHROOT_DIR$CHROOT_OBJ"
-		chroot_mount_begin
-		mount --bind "$obj" "$CHROOT_DIR$CHROOT_OBJ"
-		top=$CHROOT_OBJ
-		run=(in_chroot 900 make -j"$(nproc)")
-	fi
-	: >"$blog"
-	# SPL_KMEM_TESTING=1: the test module drives the test hooks.
-	if ! "${run[@]}" -C "$top/kernel" KDIR="$KDIR" SPL_KMEM_TESTING=1 >>"$blog" 2>&1 ||
-		! "${run[@]}" -C "$top/tests/genl/kmod" KDIR="$KDIR" \
-			SPL_KMEM_SYMVERS="$top/kernel/Module.symvers" >>"$blog" 2>&1; then
-		cat "$blog"
-		die "module build failed"
-	fi
-	[[ -z $KROOT ]] || chroot_umount_all
-}
 
 # Userspace: static, built on the host whatever the guest kernel.
 build_user() {
@@ -79,7 +57,10 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs tmpfs /tmp
 echo "<5>GENL: guest up: kernel $(uname -r), $(nproc) cpus" >/dev/kmsg
+. /lib/guest-lib.sh
+kmemleak_begin
 sh /genl/script.sh $(cat /genl/args)
+kmemleak_end
 sleep 1
 echo "<5>GENL: END" >/dev/kmsg
 sync
@@ -91,8 +72,9 @@ EOF
 make_initramfs() {
 	local obj=$1 vmdir=$2 script=$3 stage=$2/initramfs
 	rm -rf "$stage"
-	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,modules,genl}
+	mkdir -p "$stage"/{bin,dev,lib,proc,sys,tmp,modules,genl}
 	cp /bin/busybox "$stage/bin/busybox"
+	cp "$GUEST_LIB" "$stage/lib/guest-lib.sh"
 	cp "$obj/kernel/spl_kmem.ko" "$obj/tests/genl/kmod/spl_kmem_genl_test.ko" \
 		"$stage/modules/"
 	cp "$obj/ctl/splkmemctl" "$obj/tests/genl/tools/"{jcheck,nlfuzz,nldump,asuser} \
@@ -103,37 +85,6 @@ make_initramfs() {
 	write_init "$stage/init"
 	(cd "$stage" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) |
 		gzip -1 >"$vmdir/initramfs.cpio.gz"
-}
-
-judge() {
-	local id=$1 vmdir=$2 clean=$2/console.txt pass fail done_line bad qrc reasons=()
-	tr -d '\r' <"$vmdir/console.log" >"$clean"
-	qrc=$(cat "$vmdir/qemu.rc" 2>/dev/null || echo missing)
-	pass=$(grep -c 'GENL: PASS ' "$clean" || true)
-	fail=$(grep -c 'GENL: FAIL ' "$clean" || true)
-	done_line=$(grep -oE 'GENL: DONE [0-9]+ passed, [0-9]+ failed' "$clean" || true)
-	[[ $qrc == 0 ]] || reasons+=("qemu exited with $qrc")
-	[[ -n $done_line ]] || reasons+=("no DONE line")
-	((fail == 0)) || reasons+=("$fail test(s) failed")
-	grep -q 'GENL: END' "$clean" || reasons+=("guest did not finish")
-	bad=$(vm_bad_lines "$clean" "$SKIP_RE")
-	[[ -z $bad ]] || reasons+=("kernel log has BUG/WARNING/Oops/lockup lines")
-	{
-		echo "kernel=$id"
-		echo "release=$KREL"
-		echo "passed=$pass"
-		echo "failed=$fail"
-		echo "verdict=$([[ ${#reasons[@]} == 0 ]] && echo pass || echo fail)"
-		echo "reasons=\"$(printf '%s; ' "${reasons[@]}" | tr -d '"$`\\')\""
-	} >"$vmdir/result"
-	grep -E 'GENL: (PASS|FAIL) ' "$clean" | sed 's/.*GENL: //'
-	if ((${#reasons[@]})); then
-		[[ -z $bad ]] || sed 's/^/offending: /' <<<"$bad" | head -n 40
-		printf 'reason: %s\n' "${reasons[@]}"
-		echo "genl $id: $pass passed, $((fail > 0 ? fail : 1)) failed"
-		return 1
-	fi
-	echo "genl $id: $pass passed, 0 failed"
 }
 
 main() {
@@ -158,20 +109,20 @@ main() {
 	vmdir=$BUILD_DIR/vm/$name
 	obj=$BUILD_DIR/obj/genl-$id
 	mkdir -p "$vmdir"
-	kernel_resolve "$id"
-	BOOT_START=$SECONDS
-	if ((parse_only == 0)); then
+	if ((parse_only)); then
+		kernel_resolve "$id"
+	else
+		rm -f "$vmdir/result" "$vmdir/qemu.rc"
+		KID=$id
+		kernel_prepare "$id"
 		if ((build)); then
-			if [[ ! -f $obj/.kdir || $(cat "$obj/.kdir") != "$KREL" ]]; then
-				rm -rf --one-file-system "$obj"
+			if ! kmod_build "$obj" tests/genl/kmod; then
+				vm_result_build_failed "$vmdir" "genl $id"
+				return 1
 			fi
-			sync_tree "$obj"
-			echo "$KREL" >"$obj/.kdir"
-			build_modules "$obj"
 			build_user "$obj"
 		fi
 		make_initramfs "$obj" "$vmdir" "$([[ $demo == 1 ]] && echo demo.sh || echo guest.sh)"
-		BOOT_START=$SECONDS
 		vm_boot "$vmdir" "$vmdir/initramfs.cpio.gz" "oops=panic loglevel=7 log_buf_len=16M"
 	fi
 	if ((demo)); then
@@ -180,7 +131,7 @@ main() {
 		grep -q 'GENL: DEMO END' "$vmdir/console.log" || die "the demo did not finish (see $vmdir/console.log)"
 		return 0
 	fi
-	judge "$id" "$vmdir"
+	vm_judge "genl $id" "$vmdir" GENL "$SKIP_RE" 'GENL: END'
 }
 
 main "$@"

@@ -7,9 +7,12 @@
 #   --host  host checks, one test each: kernel-doc, W=1 build, sparse build
 #           (both against 6.1, must be warning-free), exports-no-clash,
 #           exports-selftest, the daemon's unit tests (make -C daemon check)
-#   --vm    for each KERNEL_ID (default: 6.1 6.1-rt 7.x): the allocator suite
-#           (tests/vm/run.sh), the control-plane suite (tests/genl/run-vm.sh)
-#           and the daemon under systemd (tests/daemon/run-vm.sh)
+#   --vm    for each KERNEL_ID (default: every line of tests/vm/kernels.list)
+#           the suites its line names: the allocator suite (vm,
+#           tests/vm/run.sh), the control-plane suite (genl,
+#           tests/genl/run-vm.sh) and the daemon under systemd (daemon,
+#           tests/daemon/run-vm.sh); the debug kernel is built first when
+#           it is not cached (tests/vm/debug-kernel.sh)
 #   --packaging  tests/packaging/static.sh (one version, dkms.conf, make deb
 #           with lintian for Debian 12 and 13, make rpm with rpmlint), then
 #           the install journey on Debian 12 and on Debian 13
@@ -141,6 +144,34 @@ vm_check() {
 	rel=$(result_field "$res" release 2>/dev/null || true)
 	SUMMARY+=("$id: $p passed, $f failed (${rel:+$rel, }$((SECONDS - start))s)")
 	log "$id took $((SECONDS - start))s"
+	VM_SECONDS=$((SECONDS - start))
+}
+
+# Make the kernels available before any suite runs, so that their cost
+# shows on its own line: the Debian 13 chroot's kernels (created or
+# refreshed) and the debug kernel (built unless cached).
+prepare_kernels() {
+	local id start rc log=$CHECK_DIR/prepare.log
+	for id in "$@"; do
+		case ${K_SOURCE[$id]} in
+		trixie | trixie-backports | debug) ;;
+		*) continue ;;
+		esac
+		start=$SECONDS rc=0
+		log "preparing kernel $id"
+		STEP=prepare bash -c '. "$1/lib.sh" && kernel_prepare "$2"' _ "$VM_LIB_DIR" "$id" >>"$log" 2>&1 || rc=$?
+		if ((rc)); then
+			tail -n 30 "$log"
+			record "kernel-$id" fail "could not be prepared, see $log"
+			BROKEN_KERNELS+=" $id "
+		elif [[ ${K_SOURCE[$id]} == debug ]]; then
+			local dir
+			dir=$(debug_kernel_dir)
+			record "kernel-$id" pass "$(cat "$dir/release"), $( ((SECONDS - start > 30)) &&
+				echo "built in $((SECONDS - start))s" || echo "cached, built in $(cat "$dir/build-seconds" 2>/dev/null || echo '?')s")"
+		fi
+		log "kernel $id ready after $((SECONDS - start))s"
+	done
 }
 
 main() {
@@ -168,11 +199,30 @@ main() {
 	fi
 	((host == 0)) || host_checks
 	if ((vm)); then
+		local suite kstart skipped=() times=()
+		BROKEN_KERNELS=""
+		prepare_kernels "${kernels[@]}"
 		for id in "${kernels[@]}"; do
-			vm_check "$id" "$VM_LIB_DIR/run.sh" "$id"
-			vm_check "genl-$id" "$REPO_ROOT/tests/genl/run-vm.sh" "$id"
-			vm_check "daemon-$id" "$REPO_ROOT/tests/daemon/run-vm.sh" "$id"
+			[[ $BROKEN_KERNELS != *" $id "* ]] || continue
+			kstart=$SECONDS
+			local t=""
+			for suite in vm genl daemon; do
+				if [[ " $(kernel_suites "$id") " != *" $suite "* ]]; then
+					skipped+=("$suite on $id")
+					continue
+				fi
+				case $suite in
+				vm) vm_check "$id" "$VM_LIB_DIR/run.sh" "$id" ;;
+				genl) vm_check "genl-$id" "$REPO_ROOT/tests/genl/run-vm.sh" "$id" ;;
+				daemon) vm_check "daemon-$id" "$REPO_ROOT/tests/daemon/run-vm.sh" "$id" ;;
+				esac
+				t+=" $suite ${VM_SECONDS}s"
+			done
+			times+=("$id: $((SECONDS - kstart))s ($t )")
 		done
+		SUMMARY+=("---- time per kernel (build + boot + judge) ----" "${times[@]}")
+		((${#skipped[@]} == 0)) ||
+			SUMMARY+=("not run (tests/vm/kernels.list): $(printf '%s, ' "${skipped[@]}" | sed 's/, $//')")
 	fi
 	if ((packaging)); then
 		vm_check packaging "$REPO_ROOT/tests/packaging/static.sh" bookworm trixie

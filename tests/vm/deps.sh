@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the host packages the build and the VM harness need (Debian 12).
-# Fast no-op when everything is already installed.  The 7.x kernel is NOT
-# installed here: it lives in the trixie chroot (see lib.sh) so that the
-# host is never upgraded with Debian 13 packages.
+# Fast no-op when everything is already installed.  The host's kernels
+# are the "host" lines of tests/vm/kernels.list; the Debian 13 ones (6.12,
+# 7.x) are NOT installed here: they live in the trixie chroot (see lib.sh)
+# so that the host is never upgraded with Debian 13 packages.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR disable=SC2034
 
@@ -11,8 +12,6 @@ STEP=deps
 . "$(dirname "$0")/lib.sh"
 
 PACKAGES=(
-	linux-image-amd64 linux-headers-amd64
-	linux-image-rt-amd64 linux-headers-rt-amd64
 	build-essential kmod sparse
 	qemu-system-x86 busybox-static cpio gzip xz-utils zstd
 	debootstrap rsync util-linux coreutils
@@ -23,6 +22,12 @@ PACKAGES=(
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev
 	debhelper dh-dkms dkms devscripts dpkg-dev fakeroot lintian rpm rpmlint
 )
+
+# The host's kernels: the "host" lines of kernels.list.
+for id in "${KERNEL_IDS[@]}"; do
+	[[ ${K_SOURCE[$id]} != host ]] ||
+		PACKAGES+=("linux-image-${K_FLAVOUR[$id]}" "linux-headers-${K_FLAVOUR[$id]}")
+done
 
 installed() {
 	[[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) == installed ]]

@@ -6,7 +6,8 @@
 # usage: run.sh [--no-build] [--parse-only] KERNEL_ID
 #   --no-build    use the modules already in build/obj/KERNEL_ID
 #   --parse-only  only re-judge build/vm/KERNEL_ID/console.log
-# env: VM_TIMEOUT (seconds, default 900), VM_SMP (4), VM_MEM (MiB, 2048),
+# env: VM_TIMEOUT (seconds, default 900, times the kernel's slow factor in
+#      tests/vm/kernels.list), VM_SMP (4), VM_MEM (MiB, 2048),
 #      TEST_ARGS (spl_kmem_test.ko parameters), SPL_ARGS (spl_kmem.ko
 #      parameters), VM_APPEND (extra kernel command line), SRC, BUILD_DIR
 # Output: build/vm/KERNEL_ID/{console.log,result}; exit 0 only on a clean pass.
@@ -29,7 +30,7 @@ VM_APPEND=${VM_APPEND:-}
 SKIP_RE='spl_kmem_test: (PASS|FAIL|DONE)|HARNESS: |Command line: '
 
 usage() {
-	sed -n '2,13s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,14s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -46,6 +47,8 @@ mount -t sysfs sysfs /sys
 # and are never torn by a deferred (PREEMPT_RT) console.
 h() { echo "<5>HARNESS: $*" 2>/dev/null >/dev/kmsg || echo "HARNESS: $*"; }
 h "guest up: kernel $(uname -r), $(nproc) cpus, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
+. /lib/guest-lib.sh
+kmemleak_begin
 for m in $(cat /modules/deps.list); do
 	insmod "/modules/deps/$m" || h "insmod dependency $m FAILED"
 done
@@ -62,6 +65,7 @@ if insmod /modules/spl_kmem.ko $(cat /modules/spl.args); then
 else
 	h "insmod spl_kmem FAILED"
 fi
+kmemleak_end
 # Let a deferred (PREEMPT_RT) console catch up before the power goes.
 sleep 1
 h "END"
@@ -74,8 +78,9 @@ EOF
 make_initramfs() {
 	local obj=$1 vmdir=$2 stage=$2/initramfs m i=0
 	rm -rf "$stage"
-	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,modules/deps}
+	mkdir -p "$stage"/{bin,dev,lib,proc,sys,tmp,modules/deps}
 	cp /bin/busybox "$stage/bin/busybox"
+	cp "$GUEST_LIB" "$stage/lib/guest-lib.sh"
 	cp "$obj/kernel/spl_kmem.ko" "$obj/tests/kmod/spl_kmem_test.ko" "$stage/modules/"
 	printf '%s\n' "$SPL_ARGS" >"$stage/modules/spl.args"
 	printf '%s\n' "$TEST_ARGS" >"$stage/modules/test.args"
@@ -96,76 +101,20 @@ make_initramfs() {
 		gzip -1 >"$vmdir/initramfs.cpio.gz"
 }
 
-# Judge console.log; writes result and prints the summary.  Returns 0 on pass.
+# Judge console.log (lib.sh's vm_judge); writes result.  Returns 0 on pass.
 judge() {
-	local id=$1 vmdir=$2 log=$2/console.log clean=$2/console.txt
-	local qrc pass fail done_line dpass dfail bad reasons=()
-	qrc=$(cat "$vmdir/qemu.rc" 2>/dev/null || echo missing)
-	[[ -f $log ]] || : >"$log"
-	tr -d '\r' <"$log" >"$clean"
-
-	pass=$(grep -cE 'spl_kmem_test: PASS( |$)' "$clean" || true)
-	fail=$(grep -cE 'spl_kmem_test: FAIL( |:|$)' "$clean" || true)
-	done_line=$(grep -oE 'spl_kmem_test: DONE [0-9]+ passed, [0-9]+ failed' "$clean" || true)
-
-	case $qrc in
-	0) ;;
-	124 | 137) reasons+=("qemu timed out after ${VM_TIMEOUT}s") ;;
-	*) reasons+=("qemu exited with $qrc: $(head -c 300 "$vmdir/qemu.out" 2>/dev/null)") ;;
-	esac
-	if [[ -z $done_line ]]; then
-		reasons+=("no DONE line")
-	elif (($(wc -l <<<"$done_line") > 1)); then
-		reasons+=("more than one DONE line")
-	else
-		read -r dpass dfail < <(sed -E 's/.*DONE ([0-9]+) passed, ([0-9]+) failed/\1 \2/' <<<"$done_line")
-		if [[ $dpass != "$pass" || $dfail != "$fail" ]]; then
-			reasons+=("DONE says $dpass passed, $dfail failed but the log has $pass PASS and $fail FAIL lines")
-		fi
-	fi
-	((fail == 0)) || reasons+=("$fail test(s) failed")
+	local id=$1 vmdir=$2 clean=$2/console.txt
+	JUDGE_REASONS=()
+	tr -d '\r' <"$vmdir/console.log" >"$clean" 2>/dev/null || : >"$clean"
 	if grep -q 'HARNESS: .*FAILED' "$clean"; then
-		reasons+=("$(grep -o 'HARNESS: .*FAILED' "$clean" | sed 's/HARNESS: //' | paste -sd ';' -)")
+		JUDGE_REASONS+=("$(grep -o 'HARNESS: .*FAILED' "$clean" | sed 's/HARNESS: //' | paste -sd ';' -)")
 		# busybox insmod falls back to init_module() when finit_module()
 		# fails, so a module_init that returns an error runs twice.
 		grep -q 'insmod spl_kmem_test FAILED' "$clean" &&
-			reasons+=("(module_init failed: busybox insmod retries it once, so its lines may appear twice)")
+			JUDGE_REASONS+=("(module_init failed: busybox insmod retries it once, so its lines may appear twice)")
 	fi
-	grep -q 'HARNESS: END' "$clean" || reasons+=("guest init did not finish")
-	bad=$(vm_bad_lines "$clean" "$SKIP_RE")
-	[[ -z $bad ]] || reasons+=("kernel log has BUG/WARNING/Oops/lockup lines")
-
-	local harness_err=0 verdict=pass why
-	why=""
-	((${#reasons[@]} == 0)) || why=$(printf "%s; " "${reasons[@]}")
-	why=${why//[\"\$\`\\]/} # result is sourced by check.sh: keep it inert
-	if ((${#reasons[@]})); then
-		verdict=fail
-		# A harness-level failure counts as one failed test so totals show it.
-		((fail > 0)) || harness_err=1
-	fi
-	cat >"$vmdir/result" <<EOF
-kernel=$id
-release=$KREL
-passed=$pass
-failed=$((fail + harness_err))
-test_failed=$fail
-harness_error=$harness_err
-verdict=$verdict
-reasons="$why"
-seconds=$((SECONDS - BOOT_START))
-EOF
-	if [[ $verdict == fail ]]; then
-		echo "----- last 80 lines of $log -----"
-		tail -n 80 "$clean"
-		echo "----- end of console log -----"
-		grep -E 'spl_kmem_test: FAIL' "$clean" | sed 's/^/offending: /' || true
-		[[ -z $bad ]] || awk '!seen[$0]++ { print "offending: " $0 }' <<<"$bad" | head -n 40
-		printf 'reason: %s\n' "${reasons[@]}"
-	fi
-	log "$id ($KREL): verdict $verdict"
-	echo "$id: $pass passed, $((fail + harness_err)) failed"
-	[[ $verdict == pass ]]
+	vm_judge "$id" "$vmdir" spl_kmem_test "$SKIP_RE" 'HARNESS: END' ||
+		{ grep -E 'spl_kmem_test: FAIL' "$clean" | sed 's/^/offending: /'; return 1; }
 }
 
 main() {
@@ -186,21 +135,17 @@ main() {
 	vmdir=$BUILD_DIR/vm/$id
 	obj=$BUILD_DIR/obj/$id
 	mkdir -p "$vmdir"
-	BOOT_START=$SECONDS
-	if ((parse_only == 0)); then
+	if ((parse_only)); then
+		kernel_resolve "$id"
+	else
 		rm -f "$vmdir/result" "$vmdir/qemu.rc"
-		if ((build)) && ! "$VM_LIB_DIR/build.sh" "$id"; then
-			KREL=unknown
-			printf 'kernel=%s\npassed=0\nfailed=1\nverdict=fail\nreasons="build failed"\n' \
-				"$id" >"$vmdir/result"
-			echo "$id: 0 passed, 1 failed"
+		KID=$id
+		kernel_prepare "$id"
+		if ((build)) && ! kmod_build "$obj" tests/kmod; then
+			vm_result_build_failed "$vmdir" "$id"
 			return 1
 		fi
-	fi
-	kernel_resolve "$id"
-	if ((parse_only == 0)); then
 		make_initramfs "$obj" "$vmdir"
-		BOOT_START=$SECONDS
 		vm_boot "$vmdir" "$vmdir/initramfs.cpio.gz" "oops=panic loglevel=7 log_buf_len=16M"
 		# A guest that died before anything of ours was loaded is a
 		# kernel-under-TCG flake (seen once on 7.x: an int3 Oops in the
@@ -209,7 +154,6 @@ main() {
 		if ! grep -q 'HARNESS: loading spl_kmem' "$vmdir/console.log" 2>/dev/null; then
 			warn "$id: guest died before spl_kmem was loaded; booting once more (first log: console.boot1.log)"
 			mv "$vmdir/console.log" "$vmdir/console.boot1.log" 2>/dev/null || true
-			BOOT_START=$SECONDS
 			vm_boot "$vmdir" "$vmdir/initramfs.cpio.gz" "oops=panic loglevel=7 log_buf_len=16M"
 		fi
 	fi
