@@ -160,24 +160,3 @@ void print_text(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 }
-
-const char *human_size(uint64_t bytes, char *buf, int len)
-{
-	static const char units[] = "KMGTPE";
-	double v = (double)bytes;
-	int u = -1;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%llu", (unsigned long long)bytes);
-		return buf;
-	}
-	while (v >= 1024 && u < (int)sizeof(units) - 2) {
-		v /= 1024;
-		u++;
-	}
-	if (v < 10)
-		snprintf(buf, len, "%.1f%c", v, units[u]);
-	else
-		snprintf(buf, len, "%.0f%c", v, units[u]);
-	return buf;
-}

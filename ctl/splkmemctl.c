@@ -40,7 +40,7 @@ static void usage(FILE *f)
 
 	fprintf(f, "Usage: %s [-j|--json] [-p|--pretty] COMMAND [ARGS]\n\n"
 		"Commands:\n", PROG);
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		fprintf(f, "  %-9s %-32s %s\n", cmds[i].name, cmds[i].args,
 			cmds[i].help);
 	fprintf(f, "\nOptions:\n"
@@ -56,7 +56,7 @@ static const struct ctl_cmd *find_cmd(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(cmds[i].name, name))
 			return &cmds[i];
 	return NULL;

@@ -30,11 +30,7 @@ static int refresh(struct splkmem *h, const struct top_opts *o, bool clear)
 	if (splkmem_cache_dump(h, &v, &n, 3, &intr))
 		return ctl_lib_fail(h, "listing caches");
 	for (i = 0; i < n; i++) {
-		uint64_t live = v[i].linux_objs;
-
-		if (v[i].backing == SPLKMEM_BACKING_KVMEM)
-			live = v[i].obj_alloc > v[i].mag_objs ?
-			       v[i].obj_alloc - v[i].mag_objs : 0;
+		uint64_t live = splkmem_live_objs(&v[i]);
 
 		bytes += v[i].bytes;
 		used += live * v[i].obj_size;

@@ -28,7 +28,7 @@
 
 #include "config.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 /* Names only: the loaded module says which values it takes (TUNABLE_GET
  * reports each tunable's range), and is asked before anything is set. */

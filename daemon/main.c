@@ -551,10 +551,10 @@ static int setup(struct daemon *d)
 		return rc;
 	}
 	sigemptyset(&mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaddset(&mask, sigs[i]);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
 		rc = sd_event_add_signal(d->event, NULL, sigs[i], on_signal, d);
 		if (rc < 0) {
 			log_err("cannot handle signal %d: %s", sigs[i],

@@ -16,7 +16,7 @@
 
 #include "metrics.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 enum mtype { GAUGE, COUNTER, HISTOGRAM };
 
@@ -144,23 +144,6 @@ static uint64_t field(const struct splkmem_cache_info *c,
 	}
 }
 
-static void flags_label(uint32_t flags, char *buf, size_t len)
-{
-	static const struct { uint32_t bit; const char *name; } names[] = {
-		{ SPLKMEM_CACHE_F_NODEBUG, "nodebug" },
-		{ SPLKMEM_CACHE_F_KVMEM, "kvmem" },
-		{ SPLKMEM_CACHE_F_SLAB, "slab" },
-		{ SPLKMEM_CACHE_F_RECLAIMABLE, "reclaimable" },
-	};
-	size_t i, n = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if ((flags & names[i].bit) && n < len)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s",
-					      n ? "," : "", names[i].name);
-}
-
 /* "0.05", "1", "2.5": microseconds as seconds, for label values. */
 static void fmt_seconds(uint64_t us, char *buf, size_t len)
 {
@@ -190,7 +173,7 @@ static void cache_series(FILE *out, const struct splkmem_cache_info *caches,
 	for (i = 0; i < n; i++) {
 		const struct splkmem_cache_info *c = &caches[i];
 
-		flags_label(c->flags, flags, sizeof(flags));
+		splkmem_flags_str(c->flags, flags, sizeof(flags));
 		fputs("spl_kmem_cache_info{cache=\"", out);
 		metrics_escape_label(out, c->name);
 		fprintf(out, "\",backing=\"%s\",flags=\"%s\",object_size=\"%u\",object_align=\"%u\",slab_size=\"%u\",objects_per_slab=\"%u\"} 1\n",
