@@ -150,6 +150,12 @@ void print_size(enum output_type t, const char *key, const char *fmt,
 		printf(fmt, human_size(bytes, buf, sizeof(buf)));
 }
 
+void print_null(const char *key)
+{
+	if (json_mode)
+		add(key, NULL);
+}
+
 void print_text(const char *fmt, ...)
 {
 	va_list ap;

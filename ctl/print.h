@@ -46,6 +46,8 @@ void print_bool(enum output_type t, const char *key, const char *fmt,
 /* Text: @fmt gets the size made human-readable ("%s"); JSON: the number. */
 void print_size(enum output_type t, const char *key, const char *fmt,
 		uint64_t bytes);
+/* JSON only: @key: null. */
+void print_null(const char *key);
 /* Text only: printf. */
 void print_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

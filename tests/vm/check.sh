@@ -112,6 +112,7 @@ host_checks() {
 	exports_check exports-no-clash "$BUILD_DIR/obj/6.1-w1/kernel/Module.symvers"
 	exports_check exports-selftest --self-test
 	make_check daemon-unit -C "$REPO_ROOT/daemon" check
+	make_check ctl-tmux -C "$REPO_ROOT/ctl" check
 	log "host checks took $((SECONDS - start))s"
 }
 
@@ -172,6 +173,7 @@ main() {
 			vm_check "$id" "$VM_LIB_DIR/run.sh" "$id"
 			vm_check "genl-$id" "$REPO_ROOT/tests/genl/run-vm.sh" "$id"
 			vm_check "daemon-$id" "$REPO_ROOT/tests/daemon/run-vm.sh" "$id"
+			vm_check "daemon-$id-deb13" "$REPO_ROOT/tests/daemon/run-vm.sh" --rootfs 13 "$id"
 		done
 	fi
 	if ((packaging)); then
