@@ -104,7 +104,7 @@ static int report(const struct splkmem_error *e, const char *what)
 
 	splkmem_error_str(e, buf, sizeof(buf));
 	if (e->code == EPERM && e->kernel)
-		return ctl_fail("%s%s%s (changing spl_kmem needs CAP_NET_ADMIN)",
+		return ctl_fail("%s%s%s (spl_kmem allows this only with CAP_NET_ADMIN)",
 				what ? what : "", what ? ": " : "", buf);
 	return ctl_fail("%s%s%s", what ? what : "", what ? ": " : "", buf);
 }
