@@ -210,7 +210,7 @@ static int metrics_timer_start(struct daemon *d)
 
 #define HTTP_RETRY_US 10000000
 
-static void http_try_start(struct daemon *d);
+static void http_try_start(struct daemon *d, bool retry);
 
 static int on_http_retry(sd_event_source *s, uint64_t usec, void *arg)
 {
@@ -219,19 +219,18 @@ static int on_http_retry(sd_event_source *s, uint64_t usec, void *arg)
 	(void)s;
 	(void)usec;
 	if (!d->http && d->cfg->metrics.listen[0])
-		http_try_start(d);
+		http_try_start(d, true);
 	return 0;
 }
 
 /*
  * Start serving d->cfg's listen address.  Failing (a port in use) is
- * logged once and counted; the rest of the daemon goes on, and the
- * address is tried again every HTTP_RETRY_US.
+ * logged once and counted (not again on each @retry); the rest of the
+ * daemon goes on, and the address is tried again every HTTP_RETRY_US.
  */
-static void http_try_start(struct daemon *d)
+static void http_try_start(struct daemon *d, bool retry)
 {
-	bool first = !d->http_retry ||
-		     sd_event_source_get_enabled(d->http_retry, NULL) <= 0;
+	bool first = !retry;
 	int rc;
 
 	rc = http_start(&d->http, d->event, d->cfg->metrics.listen, http_body,
@@ -568,7 +567,7 @@ static int setup(struct daemon *d)
 		log_warn("cannot set up the watchdog: %s", strerror(-rc));
 
 	if (d->cfg->metrics.listen[0])
-		http_try_start(d);
+		http_try_start(d, false);
 	if ((rc = pressure_spec_for(d->cfg, &d->psi_spec)) ||
 	    (rc = pressure_arm(d, &d->psi_spec, &d->psi, false)))
 		return rc;

@@ -470,6 +470,10 @@ kill "$blocker" 2>/dev/null
 wait "$blocker" 2>/dev/null
 check "...and once the port is free, /metrics is served without a restart" \
 	wait_for 30 metric_is spl_kmemd_module_loaded 1
+check "...the failure was logged once, not at every retry" \
+	bash -c "[[ \$(journalctl -u spl-kmemd --after-cursor='$CURSOR' -o cat --no-pager | grep -c 'http: not serving metrics for now') == 1 ]]"
+check "...and counted once" \
+	metric_is 'spl_kmemd_errors_total{operation="http"}' 1
 
 systemctl stop spl-kmemd
 check "clean stop removes the textfile" test ! -e "$TEXTFILE"
