@@ -320,16 +320,35 @@ check "one restart so far (NRestarts=1: no watchdog kill)" \
 
 # ---- 8. module unloaded and loaded again ----
 
+# splkmemctl monitor sees it too: without -w it ends, with -w it waits.
+splkmemctl monitor -j >"$OUT/monitor.json" 2>"$OUT/monitor.err" &
+mon=$!
+splkmemctl monitor -w >"$OUT/monitor-w.txt" 2>"$OUT/monitor-w.err" &
+monw=$!
+wait_for 10 grep -q listening "$OUT/monitor.err"
+wait_for 10 grep -q listening "$OUT/monitor-w.err"
 mark
 unload_modules
 check "module unload: logged, waiting" wait_for 20 logged 'spl_kmem module unloaded; waiting for it to come back'
 check "module unload: daemon still active" active
 check "module unload: module_loaded metric is 0" wait_for 10 metric_is spl_kmemd_module_loaded 0
+check "monitor: ends by itself when the module is unloaded" \
+	wait_for 20 bash -c "! kill -0 $mon 2>/dev/null"
+if wait "$mon"; then rc=0; else rc=$?; fi
+check "monitor: ...with status 0 ($rc)" test "$rc" -eq 0
+check "monitor -j: cache-del events with a timestamp, then module-unloaded" \
+	bash -c "grep -q '\"timestamp\":\"20[0-9-]*T[0-9:.]*[-+][0-9]*\",\"event\":\"cache-del\",\"cache\":\"demo_4k\"' $OUT/monitor.json &&
+		tail -n 1 $OUT/monitor.json | grep -q '\"event\":\"module-unloaded\",\"cache\":null'"
+check "monitor -w: still running after the unload" kill -0 "$monw"
 mark
 load_modules
 check "module reload: reconnects" wait_for 30 logged 'connected to the spl_kmem module'
 check "module reload: the new caches get their magazine size" wait_for 30 mag_is demo_4k 32
 check "module reload: module_loaded metric is 1" wait_for 10 metric_is spl_kmemd_module_loaded 1
+check "monitor -w: says the module is back, then prints its events" \
+	wait_for 20 bash -c "grep -q ' module-loaded' $OUT/monitor-w.txt && grep -A1000 ' module-loaded' $OUT/monitor-w.txt | grep -qE '^20[^ ]+ cache-new +demo_4k'"
+kill "$monw" 2>/dev/null
+wait "$monw" 2>/dev/null
 
 # ---- 9. a bad file at start: refuses to start, names file:line ----
 

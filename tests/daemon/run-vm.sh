@@ -207,7 +207,7 @@ extract() {
 	mkdir -p "$vmdir/out"
 	for f in results.txt journal.txt status.txt verify.txt security.txt \
 		textfile.prom http.prom http-after-reap.prom textfile-after-reap.prom \
-		good.conf demo.txt; do
+		good.conf demo.txt monitor.json monitor-w.txt; do
 		debugfs -R "dump $GUEST_OUT/$f $vmdir/out/$f" "$vmdir/rootfs.img" \
 			>/dev/null 2>&1 || true
 		[[ -s $vmdir/out/$f ]] || rm -f "$vmdir/out/$f"
