@@ -30,17 +30,14 @@ static bool is_kvmem(const struct splkmem_cache_info *c)
 	return c->backing == SPLKMEM_BACKING_KVMEM;
 }
 
-/* Objects handed out and not parked in a magazine. */
 static uint64_t live_objs(const struct splkmem_cache_info *c)
 {
-	if (!is_kvmem(c))
-		return c->linux_objs;
-	return c->obj_alloc > c->mag_objs ? c->obj_alloc - c->mag_objs : 0;
+	return splkmem_live_objs(c);
 }
 
 static uint64_t used_bytes(const struct splkmem_cache_info *c)
 {
-	return live_objs(c) * c->obj_size;
+	return splkmem_live_objs(c) * c->obj_size;
 }
 
 #define GETTER(_f)							\
@@ -94,26 +91,21 @@ static const struct field fields[] = {
 	{ "reap", "", NULL, 0, "reaps", K_NUM, get_reap, false },
 };
 
-#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
-
-static const char *const flag_names[] = { "nodebug", "kvmem", "slab",
-					  "reclaimable" };
+#define NFIELDS ARRAY_SIZE(fields)
 
 static void print_flags(enum output_type t, const char *fmt, uint64_t flags)
 {
 	char text[64] = "";
 	size_t i;
 
+	const char *name;
+
 	open_json_array("flags");
-	for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
-		if (!(flags & (1u << i)))
-			continue;
-		print_string(PRINT_JSON, NULL, NULL, flag_names[i]);
-		if (text[0])
-			strcat(text, ",");
-		strcat(text, flag_names[i]);
-	}
+	for (i = 0; (name = splkmem_flag_name((unsigned int)i)); i++)
+		if (flags & (1u << i))
+			print_string(PRINT_JSON, NULL, NULL, name);
 	close_json_array();
+	splkmem_flags_str((uint32_t)flags, text, sizeof(text));
 	print_string(t & PRINT_FP, NULL, fmt, text[0] ? text : "-");
 }
 

@@ -32,6 +32,10 @@ int ctl_lib_fail(struct splkmem *h, const char *what);
 /* Connect, or print why not; NULL then. */
 struct splkmem *ctl_open(void);
 bool ctl_help_asked(int argc, char **argv);
+/* For commands without options: a usage error for any option given (a
+ * lone "-" and what follows "--" are arguments); else 0 with optind at
+ * the first argument (getopt permutes: arguments follow in argv). */
+int ctl_no_options(int argc, char **argv);
 int ctl_parse_u32(const char *s, uint32_t *v);
 
 /* cache_print.c: one cache, as a table row or in full. */

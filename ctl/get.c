@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* get [TUNABLE]: the module parameters, with their ranges. */
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include "ctl.h"
@@ -28,6 +29,12 @@ int cmd_get(int argc, char **argv)
 	size_t n = 1, i;
 	int rc;
 
+	int nopt = ctl_no_options(argc, argv);
+
+	if (nopt)
+		return nopt;
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc > 2)
 		return ctl_usage_error("too many arguments");
 	h = ctl_open();
@@ -49,16 +56,13 @@ int cmd_get(int argc, char **argv)
 	splkmem_close(h);
 
 	print_begin();
-	/* One tunable asked for: an object; all of them: an array. */
-	if (argc == 2) {
-		tunable_print(&one);
-	} else {
-		open_json_array(NULL);
-		for (i = 0; i < n; i++)
-			tunable_print(&v[i]);
-		close_json_array();
+	/* JSON: an array, of one tunable or of all (the same shape). */
+	open_json_array(NULL);
+	for (i = 0; i < n; i++)
+		tunable_print(&v[i]);
+	close_json_array();
+	if (v != &one)
 		free(v);
-	}
 	print_end();
 	return 0;
 }

@@ -30,7 +30,7 @@ int cmd_list(int argc, char **argv)
 
 	opterr = 0;
 	optind = 0;
-	while ((opt = getopt(argc, argv, "+s:r")) != -1) {
+	while ((opt = getopt(argc, argv, "s:r")) != -1) {
 		switch (opt) {
 		case 's':
 			sort = optarg;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* magazine NAME SIZE|auto: resize a cache's per-CPU magazines. */
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "ctl.h"
@@ -13,6 +14,12 @@ int cmd_magazine(int argc, char **argv)
 	char what[64];
 	int rc;
 
+	int nopt = ctl_no_options(argc, argv);
+
+	if (nopt)
+		return nopt;
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc != 3)
 		return ctl_usage_error(argc < 3 ? "missing cache name or size" :
 					"too many arguments");

@@ -150,6 +150,12 @@ void print_size(enum output_type t, const char *key, const char *fmt,
 		printf(fmt, human_size(bytes, buf, sizeof(buf)));
 }
 
+void print_null(const char *key)
+{
+	if (json_mode)
+		add(key, NULL);
+}
+
 void print_text(const char *fmt, ...)
 {
 	va_list ap;
@@ -159,25 +165,4 @@ void print_text(const char *fmt, ...)
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
-}
-
-const char *human_size(uint64_t bytes, char *buf, int len)
-{
-	static const char units[] = "KMGTPE";
-	double v = (double)bytes;
-	int u = -1;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%llu", (unsigned long long)bytes);
-		return buf;
-	}
-	while (v >= 1024 && u < (int)sizeof(units) - 2) {
-		v /= 1024;
-		u++;
-	}
-	if (v < 10)
-		snprintf(buf, len, "%.1f%c", v, units[u]);
-	else
-		snprintf(buf, len, "%.0f%c", v, units[u]);
-	return buf;
 }

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util.h"
+
 enum output_type {
 	PRINT_FP = 1,		/* text only */
 	PRINT_JSON = 2,		/* JSON only */
@@ -44,10 +46,13 @@ void print_bool(enum output_type t, const char *key, const char *fmt,
 /* Text: @fmt gets the size made human-readable ("%s"); JSON: the number. */
 void print_size(enum output_type t, const char *key, const char *fmt,
 		uint64_t bytes);
+/* JSON only: @key: null. */
+void print_null(const char *key);
 /* Text only: printf. */
 void print_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "1.5M" style, as ls -h: powers of 1024, one decimal below 10. */
-const char *human_size(uint64_t bytes, char *buf, int len);
+#define human_size(bytes, buf, len) \
+	splkmem_size_str((bytes), SPLKMEM_SIZE_SHORT, (buf), (size_t)(len))
 
 #endif /* CTL_PRINT_H */

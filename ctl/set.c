@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* set TUNABLE VALUE: change a module parameter; prints its new state. */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -11,6 +12,12 @@ int cmd_set(int argc, char **argv)
 	uint32_t value;
 	int rc;
 
+	int nopt = ctl_no_options(argc, argv);
+
+	if (nopt)
+		return nopt;
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc != 3)
 		return ctl_usage_error(argc < 3 ? "missing tunable or value" :
 					"too many arguments");

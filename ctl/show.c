@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* show NAME: every statistic of one cache. */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -11,6 +12,12 @@ int cmd_show(int argc, char **argv)
 	char what[64];
 	int rc;
 
+	int nopt = ctl_no_options(argc, argv);
+
+	if (nopt)
+		return nopt;
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc != 2)
 		return ctl_usage_error(argc < 2 ? "missing cache name" :
 					"too many arguments");

@@ -27,9 +27,10 @@ static const struct ctl_cmd cmds[] = {
 	  "resize a cache's per-CPU magazines" },
 	{ "reap", cmd_reap, "[NAME]",
 	  "return idle memory of one cache, or all" },
-	{ "monitor", cmd_monitor, "[-c COUNT]", "print events as they happen" },
-	{ "top", cmd_top, "[-d SECS] [-n COUNT] [-s FIELD]",
-	  "live view of the biggest caches" },
+	{ "monitor", cmd_monitor, "[-c COUNT] [-w]",
+	  "print events as they happen, with their time" },
+	{ "top", cmd_top, "[-d SECS] [-n COUNT] [-s FIELD] [-l ROWS]",
+	  "live view of the biggest caches (keys: q quits, s/r sort)" },
 };
 
 const char *ctl_cmd_name = "";
@@ -38,9 +39,9 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "Usage: %s [-j|--json] [-p|--pretty] COMMAND [ARGS]\n\n"
+	fprintf(f, "Usage: %s [-j|--json] [-p|--pretty] COMMAND [ARGS] [OPTIONS]\n\n"
 		"Commands:\n", PROG);
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		fprintf(f, "  %-9s %-32s %s\n", cmds[i].name, cmds[i].args,
 			cmds[i].help);
 	fprintf(f, "\nOptions:\n"
@@ -48,7 +49,8 @@ static void usage(FILE *f)
 		"  -p, --pretty   indented JSON\n"
 		"  -V, --version  print the version\n"
 		"  -h, --help     this help\n"
-		"\n'%s COMMAND --help' describes a command; see splkmemctl(8).\n",
+		"\nOptions may follow the command and its arguments (-j too), as with ip(8).\n"
+		"'%s COMMAND --help' describes a command; see splkmemctl(8).\n",
 		PROG);
 }
 
@@ -56,7 +58,7 @@ static const struct ctl_cmd *find_cmd(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (!strcmp(cmds[i].name, name))
 			return &cmds[i];
 	return NULL;
@@ -141,6 +143,49 @@ bool ctl_help_asked(int argc, char **argv)
 	return false;
 }
 
+int ctl_no_options(int argc, char **argv)
+{
+	int opt;
+
+	opterr = 0;
+	optind = 0;
+	while ((opt = getopt(argc, argv, "")) != -1)
+		return ctl_usage_error("unknown option: %s", argv[optind - 1]);
+	return 0;
+}
+
+/*
+ * Take the global options out of @argv (from @from on, up to a "--"),
+ * wherever they are: "splkmemctl list -j" is "splkmemctl -j list".
+ * Returns the new argc, or -1 after a usage message.
+ */
+static int take_global_options(int argc, char **argv, int from, bool *json,
+			       bool *pretty)
+{
+	int i, n = from;
+
+	for (i = from; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			while (i < argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			*json = true;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--pretty")) {
+			*pretty = true;
+		} else if (!strcmp(a, "-jp") || !strcmp(a, "-pj")) {
+			*json = *pretty = true;
+		} else {
+			argv[n++] = argv[i];
+		}
+	}
+	argv[n] = NULL;
+	return n;
+}
+
 int ctl_parse_u32(const char *s, uint32_t *v)
 {
 	unsigned long long x;
@@ -205,6 +250,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ctl_cmd_name = c->name;
+	argc = take_global_options(argc, argv, optind + 1, &json, &pretty);
 	if (ctl_help_asked(argc - optind, argv + optind)) {
 		printf("Usage: %s %s %s\n  %s\n", PROG, c->name, c->args,
 		       c->help);

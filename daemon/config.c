@@ -24,16 +24,20 @@
 
 #include <ini.h>
 
+#include <spl_kmem/genl.h>
+
 #include "config.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
+/* Names only: the loaded module says which values it takes (TUNABLE_GET
+ * reports each tunable's range), and is asked before anything is set. */
 const struct config_tunable_desc config_tunables[TUNABLE_COUNT] = {
-	[TUNABLE_MAGAZINE_SIZE] = { "magazine_size", 2, 256, true },
-	[TUNABLE_OBJ_PER_SLAB] = { "obj_per_slab", 1, 4096, false },
-	[TUNABLE_MAX_SIZE] = { "max_size", 1, 512, false },
-	[TUNABLE_SLAB_LIMIT] = { "slab_limit", 0, 32768, false },
-	[TUNABLE_KMEM_THREADS] = { "kmem_threads", 1, 64, false },
+	[TUNABLE_MAGAZINE_SIZE] = { "magazine_size" },
+	[TUNABLE_OBJ_PER_SLAB] = { "obj_per_slab" },
+	[TUNABLE_MAX_SIZE] = { "max_size" },
+	[TUNABLE_SLAB_LIMIT] = { "slab_limit" },
+	[TUNABLE_KMEM_THREADS] = { "kmem_threads" },
 };
 
 enum section {
@@ -169,7 +173,7 @@ int config_parse_duration(const char *s, uint64_t *us)
 {
 	static const struct { const char *unit; uint64_t us; } units[] = {
 		{ "us", 1 }, { "ms", 1000 }, { "s", 1000000 },
-		{ "min", 60000000 }, { "", 1000000 },
+		{ "min", 60000000 }, { "h", 3600000000ULL }, { "", 1000000 },
 	};
 	unsigned long long v;
 	char *end;
@@ -280,21 +284,27 @@ static int set_string(struct parser *p, char *dst, size_t len,
 	return 0;
 }
 
+/* [cache] magazine_size: the family's own limits (<spl_kmem/genl.h>). */
 static int parse_mag(struct parser *p, const char *value, uint32_t *out)
 {
+	char expect[64];
+
 	if (!strcmp(value, "auto")) {
 		*out = 0;
 		return 0;
 	}
-	if (config_parse_u32(value, 2, 256, true, out))
-		return bad_value(p, value, "auto, 0 (automatic) or 2..256");
+	if (config_parse_u32(value, SPLKMEM_MAG_MIN, SPLKMEM_MAG_MAX, true, out)) {
+		snprintf(expect, sizeof(expect), "auto, 0 (automatic) or %d..%d",
+			 SPLKMEM_MAG_MIN, SPLKMEM_MAG_MAX);
+		return bad_value(p, value, expect);
+	}
 	return 0;
 }
 
+/* A number the module will judge ("auto" = 0 for magazine_size). */
 static int set_tunable(struct parser *p, const char *value)
 {
 	struct config *cfg = p->cfg;
-	char expect[64];
 	uint32_t v;
 	size_t i;
 
@@ -303,17 +313,12 @@ static int set_tunable(struct parser *p, const char *value)
 			break;
 	if (i == TUNABLE_COUNT)
 		return -ENOENT;	/* not reached: keys come from the table */
-	if (i == TUNABLE_MAGAZINE_SIZE) {
-		if (parse_mag(p, value, &v))
-			return -EINVAL;
-	} else if (config_parse_u32(value, config_tunables[i].min,
-				    config_tunables[i].max,
-				    config_tunables[i].zero_ok, &v)) {
-		snprintf(expect, sizeof(expect), "%s%u..%u",
-			 config_tunables[i].zero_ok ? "0 or " : "",
-			 config_tunables[i].min, config_tunables[i].max);
-		return bad_value(p, value, expect);
-	}
+	if (i == TUNABLE_MAGAZINE_SIZE && !strcmp(value, "auto"))
+		v = 0;
+	else if (config_parse_u32(value, 0, UINT32_MAX, true, &v))
+		return bad_value(p, value, i == TUNABLE_MAGAZINE_SIZE ?
+				 "auto or a number (the loaded module checks its range)" :
+				 "a number (the loaded module checks its range)");
 	cfg->tunable_set[i] = true;
 	cfg->tunable[i] = v;
 	cfg->tunable_line[i] = p->lineno;
@@ -383,23 +388,35 @@ static int set_cooldown(struct parser *p, const char *value)
 			    &p->cfg->pressure.cooldown_us);
 }
 
+/* The list the current section's caches = lines add to. */
+static void cache_list(struct parser *p, char ****list, size_t **n)
+{
+	if (p->sec == SEC_METRICS) {
+		*list = &p->cfg->metrics.caches;
+		*n = &p->cfg->metrics.ncaches;
+	} else {
+		*list = &p->cfg->pressure.caches;
+		*n = &p->cfg->pressure.ncaches;
+	}
+}
+
 static int add_cache(struct parser *p, const char *name)
 {
-	struct config_pressure *pr = &p->cfg->pressure;
-	char **v;
-	size_t i;
+	char ***list, **v;
+	size_t *n, i;
 
-	for (i = 0; i < pr->ncaches; i++)
-		if (!strcmp(pr->caches[i], name))
+	cache_list(p, &list, &n);
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*list)[i], name))
 			return perr(p, "cache '%s' is listed twice", name);
-	v = realloc(pr->caches, (pr->ncaches + 1) * sizeof(*v));
+	v = realloc(*list, (*n + 1) * sizeof(*v));
 	if (!v)
 		goto oom;
-	pr->caches = v;
-	pr->caches[pr->ncaches] = strdup(name);
-	if (!pr->caches[pr->ncaches])
+	*list = v;
+	v[*n] = strdup(name);
+	if (!v[*n])
 		goto oom;
-	pr->ncaches++;
+	(*n)++;
 	return 0;
 oom:
 	p->oom = true;
@@ -409,11 +426,12 @@ oom:
 /* "all", or names and globs separated by blanks; may be repeated. */
 static int set_caches(struct parser *p, const char *value)
 {
-	char buf[512], *tok, *save = NULL;
+	char buf[512], *tok, *save = NULL, ***list;
+	size_t *n;
 	int rc = 0;
 
-	if (p->caches_all_line || (!strcmp(value, "all") &&
-				   p->cfg->pressure.ncaches))
+	cache_list(p, &list, &n);
+	if (p->caches_all_line || (!strcmp(value, "all") && *n))
 		return perr(p, "caches = all cannot be combined with other caches lines");
 	if (!strcmp(value, "all")) {
 		p->caches_all_line = p->lineno;
@@ -510,6 +528,7 @@ static const struct key keys[] = {
 	{ SEC_METRICS, "textfile", set_textfile, false },
 	{ SEC_METRICS, "listen", set_listen, false },
 	{ SEC_METRICS, "interval", set_interval, false },
+	{ SEC_METRICS, "caches", set_caches, true },
 };
 
 _Static_assert(ARRAY_SIZE(keys) <= ARRAY_SIZE(((struct parser *)0)->key_line),
@@ -663,6 +682,15 @@ static char *read_line(char *str, int num, void *stream)
 		perr(p, "expected 'key = value', a [section] or a comment");
 		goto skip;
 	}
+	/* A '#' after a blank starts a comment, as ';' does for inih. */
+	for (e = s + 1; *e; e++) {
+		if (*e == '#' && isspace((unsigned char)e[-1])) {
+			*e = '\0';
+			while (e > s && isspace((unsigned char)e[-1]))
+				*--e = '\0';
+			break;
+		}
+	}
 	snprintf(str, (size_t)num, "%s\n", s);
 	return str;
 skip:
@@ -730,7 +758,7 @@ struct config *config_new_default(const char *path)
 	cfg->pressure.threshold_us = 100000;
 	cfg->pressure.window_us = 1000000;
 	cfg->pressure.cooldown_us = 10000000;
-	cfg->pressure.systemd_watch = true;
+	cfg->pressure.systemd_watch = false;
 	snprintf(cfg->metrics.textfile, sizeof(cfg->metrics.textfile), "%s",
 		 CONFIG_DEFAULT_TEXTFILE);
 	cfg->metrics.interval_us = 15000000;
@@ -746,6 +774,9 @@ void config_free(struct config *cfg)
 	for (i = 0; i < cfg->pressure.ncaches; i++)
 		free(cfg->pressure.caches[i]);
 	free(cfg->pressure.caches);
+	for (i = 0; i < cfg->metrics.ncaches; i++)
+		free(cfg->metrics.caches[i]);
+	free(cfg->metrics.caches);
 	free(cfg->caches);
 	free(cfg);
 }

@@ -13,7 +13,18 @@
 #include <stdio.h>
 
 #define CONFIG_DEFAULT_PATH	"/etc/spl-kmem/spl-kmemd.conf"
-#define CONFIG_DEFAULT_TEXTFILE	"/var/lib/prometheus/node-exporter/spl_kmem.prom"
+/*
+ * node_exporter's textfile directory differs between distributions:
+ * Debian's prometheus-node-exporter reads /var/lib/prometheus/node-exporter;
+ * the RPM builds (Fedora/EPEL's golang-github-prometheus-node-exporter and
+ * the usual RPMs of upstream's release) use
+ * /var/lib/node_exporter/textfile_collector.  The build picks one
+ * (daemon/Makefile TEXTFILE_DIR=; packaging/rpm passes the RPM one).
+ */
+#ifndef CONFIG_DEFAULT_TEXTFILE_DIR
+#define CONFIG_DEFAULT_TEXTFILE_DIR "/var/lib/prometheus/node-exporter"
+#endif
+#define CONFIG_DEFAULT_TEXTFILE	CONFIG_DEFAULT_TEXTFILE_DIR "/spl_kmem.prom"
 
 /* Longest cache name (SPLKMEM_NAME_LEN) and longest glob we accept. */
 #define CONFIG_NAME_MAX		31
@@ -30,12 +41,10 @@ enum config_tunable {
 
 struct config_tunable_desc {
 	const char *name;	/* the module parameter's name */
-	uint32_t min, max;
-	bool zero_ok;
 };
 
-/* The tunables the [tunables] section knows (the module's own ranges are
- * checked again against the module before anything is applied). */
+/* The tunables the [tunables] section knows.  Their ranges are the
+ * module's own (TUNABLE_GET), checked before anything is applied. */
 extern const struct config_tunable_desc config_tunables[TUNABLE_COUNT];
 
 /* A [cache NAME] or [cache GLOB] section. */
@@ -63,6 +72,9 @@ struct config_pressure {
 };
 
 struct config_metrics {
+	/* Caches with per-cache series: none listed = every cache. */
+	char **caches;
+	size_t ncaches;
 	char textfile[256];	/* "" = none */
 	char listen[128];	/* "" = no HTTP server */
 	uint64_t interval_us;
@@ -117,7 +129,7 @@ void config_error_format(const struct config_errors *errs, size_t i,
 int config_parse_u32(const char *s, uint32_t min, uint32_t max, bool zero_ok,
 		     uint32_t *out);
 int config_parse_bool(const char *s, bool *out);
-/* "150ms", "1s", "2min", "500us"; a bare number is seconds. */
+/* "150ms", "1s", "2min", "1h", "500us"; a bare number is seconds. */
 int config_parse_duration(const char *s, uint64_t *us);
 /* "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" (every address). */
 int config_parse_listen(const char *s, char *host, size_t hostlen,

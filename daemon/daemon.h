@@ -25,7 +25,6 @@ struct daemon {
 	bool config_explicit;		/* -c given: the file must exist */
 	struct daemon_stats stats;
 	bool starting;			/* in main()'s setup */
-	bool start_rejected;		/* the module refused the config then */
 
 	/* module.c: the connection to spl_kmem.ko */
 	struct splkmem_watch *watch;
@@ -35,12 +34,15 @@ struct daemon {
 
 	/* pressure */
 	struct pressure *psi;
-	struct pressure_spec psi_spec;
+	struct pressure_spec psi_spec;	/* in force (armed or waited for) */
+	sd_event_source *psi_retry;	/* looking for a missing cgroup again */
 	struct ratelimit reap_rl;
 
 	/* metrics */
 	sd_event_source *metrics_timer;
 	struct http *http;
+	sd_event_source *http_retry;	/* binding the listen address again */
+	char textfile_written[256];	/* the textfile we wrote, to remove */
 	char *metrics_buf;
 	size_t metrics_len;
 	uint64_t metrics_at_us;		/* CLOCK_MONOTONIC of metrics_buf */
@@ -56,6 +58,8 @@ uint64_t daemon_now_us(struct daemon *d);
 void daemon_metrics_refresh(struct daemon *d);
 
 /* module.c */
+/* libsplkmem's last error on @h as text, with a hint on EPERM. */
+const char *daemon_lib_error(struct splkmem *h, char *buf, size_t len);
 int module_start(struct daemon *d);
 void module_stop(struct daemon *d);
 /* Check @cfg's tunables against the module's own ranges (0 when the

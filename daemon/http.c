@@ -146,13 +146,13 @@ static void rearm(struct http *h)
 }
 
 int http_start(struct http **hp, sd_event *e, const char *listen,
-	       http_body_fn body, void *arg)
+	       http_body_fn body, void *arg, bool quiet)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	const union MHD_DaemonInfo *info;
 	struct addrinfo *ai = NULL;
-	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_EPOLL | (quiet ? 0 : MHD_USE_ERROR_LOG);
 	char host[128], port[8];
 	uint16_t portnum;
 	struct http *h;
@@ -204,7 +204,8 @@ int http_start(struct http **hp, sd_event *e, const char *listen,
 						  MHD_OPTION_END);
 	}
 	if (!h->mhd) {
-		log_err("http: cannot listen on %s (address in use, or not allowed?)",
+		log_msg(quiet ? LOG_DEBUG : LOG_ERR,
+			"http: cannot listen on %s (address in use, or not allowed?)",
 			listen);
 		free(h);
 		return -EADDRNOTAVAIL;

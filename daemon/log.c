@@ -38,21 +38,3 @@ void log_msg(int prio, const char *fmt, ...)
 	else
 		fprintf(stderr, "spl-kmemd: %s\n", line);
 }
-
-const char *fmt_bytes(unsigned long long bytes, char *buf, unsigned int len)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)bytes;
-	int u = -1;
-
-	if (bytes < 1024) {
-		snprintf(buf, len, "%llu B", bytes);
-		return buf;
-	}
-	while (v >= 1024 && u < 3) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
-}

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <syslog.h>
 
+#include "util.h"
+
 /* Decide the output format; @debug also shows LOG_DEBUG lines. */
 void log_setup(bool debug);
 void log_msg(int prio, const char *fmt, ...)
@@ -22,6 +24,7 @@ void log_msg(int prio, const char *fmt, ...)
 #define log_debug(...)	log_msg(LOG_DEBUG, __VA_ARGS__)
 
 /* "3.4 MiB", "512 B": for log lines (metrics stay in bytes). */
-const char *fmt_bytes(unsigned long long bytes, char *buf, unsigned int len);
+#define fmt_bytes(bytes, buf, len) \
+	splkmem_size_str((bytes), SPLKMEM_SIZE_IEC, (buf), (len))
 
 #endif /* SPLKMEMD_LOG_H */

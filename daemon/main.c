@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
@@ -60,10 +61,15 @@ uint64_t daemon_now_us(struct daemon *d)
 
 void daemon_status(struct daemon *d)
 {
-	char psi[64];
+	char psi[600];
 
 	if (d->psi)
-		snprintf(psi, sizeof(psi), "watching memory pressure");
+		snprintf(psi, sizeof(psi), "watching memory pressure (%s)",
+			 d->psi_spec.path);
+	else if (d->psi_retry && d->psi_spec.enabled &&
+		 sd_event_source_get_enabled(d->psi_retry, NULL) > 0)
+		snprintf(psi, sizeof(psi), "waiting for %s to appear",
+			 d->psi_spec.path);
 	else
 		snprintf(psi, sizeof(psi), "not watching memory pressure");
 	sd_notifyf(0, "STATUS=%s; %s%s%s",
@@ -89,6 +95,13 @@ static void refresh(struct daemon *d, bool textfile)
 	if (d->h) {
 		rc = splkmem_cache_dump(d->h, &v, &n, 3, NULL);
 		if (!rc) {
+			size_t i, kept = 0;
+
+			/* [metrics] caches: only the caches listed. */
+			for (i = 0; i < n; i++)
+				if (policy_metrics_cache(&d->cfg->metrics, v[i].name))
+					v[kept++] = v[i];
+			n = kept;
 			have = true;
 			if (d->dump_err)
 				log_info("listing caches for the metrics works again");
@@ -97,8 +110,7 @@ static void refresh(struct daemon *d, bool textfile)
 			d->stats.errors[ERR_DUMP]++;
 			if (rc != d->dump_err)
 				log_err("listing caches for the metrics failed: %s",
-					splkmem_error_str(splkmem_last_error(d->h),
-							  err, sizeof(err)));
+					daemon_lib_error(d->h, err, sizeof(err)));
 			d->dump_err = rc;
 		}
 	}
@@ -130,10 +142,30 @@ static void refresh(struct daemon *d, bool textfile)
 		if (rc != d->textfile_err)
 			log_err("writing %s failed: %s: %s",
 				d->cfg->metrics.textfile, what, strerror(-rc));
-	} else if (d->textfile_err) {
-		log_info("writing %s works again", d->cfg->metrics.textfile);
+	} else {
+		if (d->textfile_err)
+			log_info("writing %s works again", d->cfg->metrics.textfile);
+		d->stats.textfile_write_unix = (uint64_t)time(NULL);
+		snprintf(d->textfile_written, sizeof(d->textfile_written), "%s",
+			 d->cfg->metrics.textfile);
 	}
 	d->textfile_err = rc;
+}
+
+/*
+ * Remove the textfile we wrote (clean stop, or the path changed): stale
+ * numbers that node_exporter would go on serving are worse than none.
+ */
+static void textfile_remove(struct daemon *d)
+{
+	if (!d->textfile_written[0])
+		return;
+	if (unlink(d->textfile_written) && errno != ENOENT)
+		log_warn("cannot remove %s: %s", d->textfile_written,
+			 strerror(errno));
+	else
+		log_info("removed %s", d->textfile_written);
+	d->textfile_written[0] = '\0';
 }
 
 void daemon_metrics_refresh(struct daemon *d)
@@ -174,11 +206,139 @@ static int metrics_timer_start(struct daemon *d)
 	return rc;
 }
 
+/* ---- the HTTP server: a port taken at start is retried ---- */
+
+#define HTTP_RETRY_US 10000000
+
+static void http_try_start(struct daemon *d, bool retry);
+
+static int on_http_retry(sd_event_source *s, uint64_t usec, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)s;
+	(void)usec;
+	if (!d->http && d->cfg->metrics.listen[0])
+		http_try_start(d, true);
+	return 0;
+}
+
+/*
+ * Start serving d->cfg's listen address.  Failing (a port in use) is
+ * logged once and counted (not again on each @retry); the rest of the
+ * daemon goes on, and the address is tried again every HTTP_RETRY_US.
+ */
+static void http_try_start(struct daemon *d, bool retry)
+{
+	bool first = !retry;
+	int rc;
+
+	rc = http_start(&d->http, d->event, d->cfg->metrics.listen, http_body,
+			d, !first);
+	if (!rc) {
+		if (!first)
+			log_notice("http: %s could be bound now: serving metrics",
+				   d->cfg->metrics.listen);
+		if (d->http_retry)
+			sd_event_source_set_enabled(d->http_retry, SD_EVENT_OFF);
+		return;
+	}
+	if (first) {
+		d->stats.errors[ERR_HTTP]++;
+		log_warn("http: not serving metrics for now; trying %s again every %d s (the textfile and reaping go on)",
+			 d->cfg->metrics.listen, HTTP_RETRY_US / 1000000);
+	}
+	if (!d->http_retry) {
+		rc = sd_event_add_time(d->event, &d->http_retry, CLOCK_MONOTONIC,
+				       daemon_now_us(d) + HTTP_RETRY_US, 1000000,
+				       on_http_retry, d);
+		if (rc < 0)
+			log_err("cannot add the http retry timer: %s",
+				strerror(-rc));
+		return;
+	}
+	sd_event_source_set_time(d->http_retry, daemon_now_us(d) + HTTP_RETRY_US);
+	sd_event_source_set_enabled(d->http_retry, SD_EVENT_ONESHOT);
+}
+
 /* ---- pressure ---- */
 
 static void on_pressure(void *arg)
 {
 	reap_on_pressure(arg);
+}
+
+#define PSI_RETRY_US 2000000	/* a missing cgroup: look again this often */
+
+static int pressure_arm(struct daemon *d, const struct pressure_spec *spec,
+			struct pressure **out, bool quiet);
+
+/* Whether a source that is missing may come back by itself (a cgroup
+ * removed and made again by a restart of its unit). */
+static bool may_come_back(const struct pressure_spec *spec, int err)
+{
+	return spec->enabled && spec->source != PSI_SRC_SYSTEM &&
+	       (err == ENOENT || err == ENODEV || err == 0);
+}
+
+static void pressure_publish(struct daemon *d)
+{
+	const struct pressure_spec *s = &d->psi_spec;
+
+	d->stats.pressure_active = d->psi != NULL;
+	snprintf(d->stats.pressure_source, sizeof(d->stats.pressure_source),
+		 "%s", pressure_source_name(s->source));
+	snprintf(d->stats.pressure_path, sizeof(d->stats.pressure_path), "%s",
+		 s->path);
+	snprintf(d->stats.pressure_kind, sizeof(d->stats.pressure_kind), "%s",
+		 s->kind);
+	d->stats.pressure_threshold_us = s->threshold_us;
+	d->stats.pressure_window_us = s->window_us;
+}
+
+static int on_psi_retry(sd_event_source *s, uint64_t usec, void *arg)
+{
+	struct daemon *d = arg;
+	struct pressure *psi = NULL;
+
+	(void)usec;
+	if (d->psi || !d->psi_spec.enabled)
+		return 0;
+	if (pressure_arm(d, &d->psi_spec, &psi, true) == 0 && psi) {
+		d->psi = psi;
+		log_notice("memory pressure source is back: watching %s",
+			   d->psi_spec.desc);
+		pressure_publish(d);
+		daemon_status(d);
+		return 0;
+	}
+	sd_event_source_set_time(s, daemon_now_us(d) + PSI_RETRY_US);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+/* Look for the source again every PSI_RETRY_US until it is back. */
+static void psi_retry_schedule(struct daemon *d)
+{
+	int rc;
+
+	if (!d->psi_retry) {
+		rc = sd_event_add_time(d->event, &d->psi_retry, CLOCK_MONOTONIC,
+				       daemon_now_us(d) + PSI_RETRY_US, 100000,
+				       on_psi_retry, d);
+		if (rc < 0)
+			log_err("cannot add the pressure retry timer: %s",
+				strerror(-rc));
+		return;
+	}
+	sd_event_source_set_time(d->psi_retry, daemon_now_us(d) + PSI_RETRY_US);
+	sd_event_source_set_enabled(d->psi_retry, SD_EVENT_ONESHOT);
+}
+
+static void psi_retry_cancel(struct daemon *d)
+{
+	if (d->psi_retry)
+		sd_event_source_set_enabled(d->psi_retry, SD_EVENT_OFF);
 }
 
 static void on_pressure_gone(void *arg)
@@ -187,8 +347,13 @@ static void on_pressure_gone(void *arg)
 
 	pressure_stop(d->psi);
 	d->psi = NULL;
-	d->stats.pressure_active = false;
 	d->stats.errors[ERR_PRESSURE]++;
+	if (may_come_back(&d->psi_spec, 0)) {
+		log_notice("will watch %s again as soon as it is back",
+			   d->psi_spec.path);
+		psi_retry_schedule(d);
+	}
+	pressure_publish(d);
 	daemon_status(d);
 }
 
@@ -196,11 +361,15 @@ static void on_pressure_gone(void *arg)
 static int pressure_spec_for(const struct config *cfg,
 			     struct pressure_spec *spec)
 {
-	char why[200];
+	char why[200], own[400];
+	struct pressure_env env = {
+		.watch = getenv("MEMORY_PRESSURE_WATCH"),
+		.write = getenv("MEMORY_PRESSURE_WRITE"),
+	};
 
-	if (pressure_resolve(&cfg->pressure, getenv("MEMORY_PRESSURE_WATCH"),
-			     getenv("MEMORY_PRESSURE_WRITE"), spec, why,
-			     sizeof(why))) {
+	if (!pressure_own_cgroup(own, sizeof(own)))
+		env.own_cgroup = own;
+	if (pressure_resolve(&cfg->pressure, &env, spec, why, sizeof(why))) {
 		log_err("%s", why);
 		return -EINVAL;
 	}
@@ -216,13 +385,24 @@ static bool same_spec(const struct pressure_spec *a,
 }
 
 static int pressure_arm(struct daemon *d, const struct pressure_spec *spec,
-			struct pressure **out)
+			struct pressure **out, bool quiet)
 {
-	int rc = pressure_start(out, d->event, spec, on_pressure,
-				on_pressure_gone, d);
+	int err = 0, rc;
 
-	if (rc == 1 && spec->enabled)
-		d->stats.errors[ERR_PRESSURE]++;
+	if (spec->note[0] && !quiet)
+		log_notice("%s", spec->note);
+	rc = pressure_start(out, d->event, spec, on_pressure,
+			    on_pressure_gone, d, quiet, &err);
+	if (rc == 1 && spec->enabled) {
+		if (!quiet)
+			d->stats.errors[ERR_PRESSURE]++;
+		if (may_come_back(spec, err)) {
+			if (!quiet)
+				log_notice("will watch %s as soon as it appears",
+					   spec->path);
+			psi_retry_schedule(d);
+		}
+	}
 	return rc < 0 ? rc : 0;
 }
 
@@ -278,16 +458,17 @@ static void reload(struct daemon *d)
 		goto fail;
 	new_http = strcmp(cfg->metrics.listen, d->cfg->metrics.listen) != 0;
 	if (new_http && cfg->metrics.listen[0] &&
-	    http_start(&http, d->event, cfg->metrics.listen, http_body, d)) {
+	    http_start(&http, d->event, cfg->metrics.listen, http_body, d,
+		       false)) {
 		/* Perhaps the old server holds the port: free it, try again. */
 		if (d->http) {
 			http_stop(d->http);
 			d->http = NULL;
 			if (!http_start(&http, d->event, cfg->metrics.listen,
-					http_body, d))
+					http_body, d, false))
 				goto commit;
 			if (http_start(&d->http, d->event, d->cfg->metrics.listen,
-				       http_body, d))
+				       http_body, d, false))
 				log_err("http: the old address %s cannot be bound again",
 					d->cfg->metrics.listen);
 		}
@@ -302,15 +483,20 @@ commit:
 	if (new_psi) {
 		pressure_stop(d->psi);
 		d->psi = NULL;
-		if (pressure_arm(d, &spec, &psi) == 0)
-			d->psi = psi;
+		psi_retry_cancel(d);
 		d->psi_spec = spec;
-		d->stats.pressure_active = d->psi != NULL;
+		if (pressure_arm(d, &spec, &psi, false) == 0)
+			d->psi = psi;
+		pressure_publish(d);
 	}
 	if (new_http) {
 		http_stop(d->http);
 		d->http = http;
+		if (d->http_retry)
+			sd_event_source_set_enabled(d->http_retry, SD_EVENT_OFF);
 	}
+	if (strcmp(cfg->metrics.textfile, d->textfile_written))
+		textfile_remove(d);
 	config_free(d->cfg);
 	d->cfg = cfg;
 	module_apply_config(d);
@@ -364,10 +550,10 @@ static int setup(struct daemon *d)
 		return rc;
 	}
 	sigemptyset(&mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaddset(&mask, sigs[i]);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
 		rc = sd_event_add_signal(d->event, NULL, sigs[i], on_signal, d);
 		if (rc < 0) {
 			log_err("cannot handle signal %d: %s", sigs[i],
@@ -380,28 +566,58 @@ static int setup(struct daemon *d)
 	if (rc < 0)
 		log_warn("cannot set up the watchdog: %s", strerror(-rc));
 
-	if (d->cfg->metrics.listen[0] &&
-	    (rc = http_start(&d->http, d->event, d->cfg->metrics.listen,
-			     http_body, d)))
-		return rc;
+	if (d->cfg->metrics.listen[0])
+		http_try_start(d, false);
 	if ((rc = pressure_spec_for(d->cfg, &d->psi_spec)) ||
-	    (rc = pressure_arm(d, &d->psi_spec, &d->psi)))
+	    (rc = pressure_arm(d, &d->psi_spec, &d->psi, false)))
 		return rc;
-	d->stats.pressure_active = d->psi != NULL;
+	pressure_publish(d);
 	if ((rc = metrics_timer_start(d)))
 		return rc;
 	return module_start(d);
 }
 
-static void teardown(struct daemon *d)
+static void teardown(struct daemon *d, bool clean)
 {
+	if (clean)
+		textfile_remove(d);
 	module_stop(d);
 	pressure_stop(d->psi);
+	sd_event_source_disable_unref(d->psi_retry);
 	http_stop(d->http);
+	sd_event_source_disable_unref(d->http_retry);
 	sd_event_source_disable_unref(d->metrics_timer);
 	sd_event_unref(d->event);
 	config_free(d->cfg);
 	free(d->metrics_buf);
+}
+
+/*
+ * --check (also what the unit's ExecReload= runs before the SIGHUP, so
+ * that "systemctl reload" fails on a bad file): the syntax and values,
+ * and, when the module is loaded, the tunables against its own ranges.
+ */
+static int check_config(struct daemon *d)
+{
+	struct splkmem_error e;
+	int rc = 0;
+
+	/* --check names the file it read, even the default one. */
+	d->config_explicit = true;
+	if (load(d, &d->cfg))
+		return 1;
+	if (!splkmem_open(&d->h, &e)) {
+		if (module_check_config(d, d->cfg))
+			rc = 1;
+		splkmem_close(d->h);
+		d->h = NULL;
+	} else {
+		log_info("the spl_kmem module is not loaded: tunable values are checked against it when it is");
+	}
+	if (!rc)
+		printf("%s: OK\n", d->config_path);
+	config_free(d->cfg);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -454,15 +670,8 @@ int main(int argc, char **argv)
 	}
 	log_setup(debug);
 
-	if (check) {
-		/* --check names the file it read, even the default one. */
-		d.config_explicit = true;
-		if (load(&d, &d.cfg))
-			return 1;
-		printf("%s: OK\n", d.config_path);
-		config_free(d.cfg);
-		return 0;
-	}
+	if (check)
+		return check_config(&d);
 	if (load(&d, &d.cfg)) {
 		log_err("not starting: fix %s (spl-kmemd --check tests it)",
 			d.config_path);
@@ -470,21 +679,15 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	d.stats.last_reload_ok = true;
+	d.stats.version = SPL_KMEM_VERSION;
 	log_info("spl-kmemd %s starting with %s", SPL_KMEM_VERSION,
 		 d.config_path);
 	d.starting = true;
 	rc = setup(&d);
 	d.starting = false;
-	if (!rc && d.start_rejected) {
-		log_err("not starting: the loaded module does not accept the configured tunables");
-		sd_notifyf(0, "STATUS=the module refuses the tunables in %s",
-			   d.config_path);
-		teardown(&d);
-		return EXIT_CONFIG;
-	}
 	if (rc) {
 		sd_notifyf(0, "STATUS=failed to start: %s", strerror(-rc));
-		teardown(&d);
+		teardown(&d, false);
 		return 1;
 	}
 	daemon_metrics_refresh(&d);
@@ -493,6 +696,6 @@ int main(int argc, char **argv)
 	rc = sd_event_loop(d.event);
 	if (rc < 0)
 		log_err("event loop failed: %s", strerror(-rc));
-	teardown(&d);
+	teardown(&d, rc >= 0);
 	return rc < 0 ? 1 : 0;
 }

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +16,9 @@
 
 #include "metrics.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
-enum mtype { GAUGE, COUNTER };
+enum mtype { GAUGE, COUNTER, HISTOGRAM };
 
 struct cache_metric {
 	const char *name;
@@ -34,14 +33,13 @@ struct cache_metric {
 	  offsetof(struct splkmem_cache_info, _field),			\
 	  sizeof(((struct splkmem_cache_info *)0)->_field) }
 
+/*
+ * What may change while a cache lives.  Its constant facts (object size,
+ * alignment, slab size, objects per slab, backing, flags) are labels of
+ * one spl_kmem_cache_info series instead: a series per cache per fact
+ * would cost a fleet's Prometheus for values that never move.
+ */
 static const struct cache_metric cache_metrics[] = {
-	M("object_size_bytes", GAUGE, obj_size,
-	  "Object size as requested at cache creation."),
-	M("object_align_bytes", GAUGE, obj_align, "Object alignment."),
-	M("slab_size_bytes", GAUGE, slab_size,
-	  "Bytes per slab (0 for caches backed by the Linux slab)."),
-	M("objects_per_slab", GAUGE, slab_objs,
-	  "Objects per slab (0 for caches backed by the Linux slab)."),
 	M("magazine_size", GAUGE, mag_size,
 	  "Capacity of each per-CPU magazine, in objects."),
 	M("magazine_refill", GAUGE, mag_refill,
@@ -101,7 +99,7 @@ const char *daemon_error_name(enum daemon_error e)
 
 static const char *type_name(enum mtype t)
 {
-	return t == COUNTER ? "counter" : "gauge";
+	return t == COUNTER ? "counter" : t == HISTOGRAM ? "histogram" : "gauge";
 }
 
 static void header(FILE *out, const char *name, enum mtype type,
@@ -146,21 +144,18 @@ static uint64_t field(const struct splkmem_cache_info *c,
 	}
 }
 
-static void flags_label(uint32_t flags, char *buf, size_t len)
+/* "0.05", "1", "2.5": microseconds as seconds, for label values. */
+static void fmt_seconds(uint64_t us, char *buf, size_t len)
 {
-	static const struct { uint32_t bit; const char *name; } names[] = {
-		{ SPLKMEM_CACHE_F_NODEBUG, "nodebug" },
-		{ SPLKMEM_CACHE_F_KVMEM, "kvmem" },
-		{ SPLKMEM_CACHE_F_SLAB, "slab" },
-		{ SPLKMEM_CACHE_F_RECLAIMABLE, "reclaimable" },
-	};
-	size_t i, n = 0;
+	size_t n;
 
-	buf[0] = '\0';
-	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if ((flags & names[i].bit) && n < len)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s",
-					      n ? "," : "", names[i].name);
+	snprintf(buf, len, "%llu.%06llu", (unsigned long long)(us / 1000000),
+		 (unsigned long long)(us % 1000000));
+	n = strlen(buf);
+	while (n && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (n && buf[n - 1] == '.')
+		buf[--n] = '\0';
 }
 
 static void cache_series(FILE *out, const struct splkmem_cache_info *caches,
@@ -174,13 +169,16 @@ static void cache_series(FILE *out, const struct splkmem_cache_info *caches,
 	if (!n)
 		return;
 	header(out, "spl_kmem_cache_info", GAUGE,
-	       "Constant 1, labelled with the cache's backing and creation flags.");
+	       "Constant 1, labelled with the cache's constant facts: backing, creation flags, object size and alignment, slab size and objects per slab (bytes; 0 for caches backed by the Linux slab).");
 	for (i = 0; i < n; i++) {
-		flags_label(caches[i].flags, flags, sizeof(flags));
+		const struct splkmem_cache_info *c = &caches[i];
+
+		splkmem_flags_str(c->flags, flags, sizeof(flags));
 		fputs("spl_kmem_cache_info{cache=\"", out);
-		metrics_escape_label(out, caches[i].name);
-		fprintf(out, "\",backing=\"%s\",flags=\"%s\"} 1\n",
-			splkmem_backing_name(caches[i].backing), flags);
+		metrics_escape_label(out, c->name);
+		fprintf(out, "\",backing=\"%s\",flags=\"%s\",object_size=\"%u\",object_align=\"%u\",slab_size=\"%u\",objects_per_slab=\"%u\"} 1\n",
+			splkmem_backing_name(c->backing), flags, c->obj_size,
+			c->obj_align, c->slab_size, c->slab_objs);
 	}
 	for (j = 0; j < ARRAY_SIZE(cache_metrics); j++) {
 		const struct cache_metric *m = &cache_metrics[j];
@@ -195,6 +193,69 @@ static void cache_series(FILE *out, const struct splkmem_cache_info *caches,
 	}
 }
 
+size_t metrics_series_per_cache(void)
+{
+	return 1 + ARRAY_SIZE(cache_metrics);
+}
+
+const uint64_t metrics_reap_buckets_us[METRICS_REAP_BUCKETS] = {
+	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000,
+};
+
+void metrics_observe_reap(struct daemon_stats *st, uint64_t us,
+			  uint64_t unix_s)
+{
+	size_t i;
+
+	for (i = 0; i < METRICS_REAP_BUCKETS; i++)
+		if (us <= metrics_reap_buckets_us[i])
+			st->reap_hist[i]++;
+	st->reap_count++;
+	st->reap_sum_us += us;
+	st->last_reap_unix = unix_s;
+}
+
+static void reap_histogram(FILE *out, const struct daemon_stats *st)
+{
+	static const char *const name = "spl_kmemd_reap_duration_seconds";
+	char le[32];
+	size_t i;
+
+	header(out, name, HISTOGRAM,
+	       "Time from a memory pressure event's arrival to the end of the reap it caused.");
+	for (i = 0; i < METRICS_REAP_BUCKETS; i++) {
+		fmt_seconds(metrics_reap_buckets_us[i], le, sizeof(le));
+		fprintf(out, "%s_bucket{le=\"%s\"} %llu\n", name, le,
+			(unsigned long long)st->reap_hist[i]);
+	}
+	fprintf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name,
+		(unsigned long long)st->reap_count);
+	fprintf(out, "%s_sum %llu.%06llu\n", name,
+		(unsigned long long)(st->reap_sum_us / 1000000),
+		(unsigned long long)(st->reap_sum_us % 1000000));
+	fprintf(out, "%s_count %llu\n", name,
+		(unsigned long long)st->reap_count);
+}
+
+static void pressure_info(FILE *out, const struct daemon_stats *st)
+{
+	char th[32], win[32];
+
+	header(out, "spl_kmemd_pressure_info", GAUGE,
+	       "Constant 1 while a memory pressure trigger is armed, labelled with its source (system, cgroup or systemd), the file watched and the trigger.");
+	if (!st->pressure_active)
+		return;
+	fmt_seconds(st->pressure_threshold_us, th, sizeof(th));
+	fmt_seconds(st->pressure_window_us, win, sizeof(win));
+	fprintf(out, "spl_kmemd_pressure_info{source=\"%s\",path=\"",
+		st->pressure_source);
+	metrics_escape_label(out, st->pressure_path);
+	fprintf(out, "\",type=\"%s\",threshold_seconds=\"%s\",window_seconds=\"%s\"} 1\n",
+		st->pressure_kind, st->pressure_kind[0] ? th : "",
+		st->pressure_kind[0] ? win : "");
+}
+
 static void one(FILE *out, const char *name, enum mtype type,
 		const char *help, uint64_t v)
 {
@@ -206,6 +267,11 @@ static void daemon_series(FILE *out, const struct daemon_stats *st)
 {
 	size_t i;
 
+	header(out, "spl_kmemd_build_info", GAUGE,
+	       "Constant 1, labelled with the daemon's version.");
+	fputs("spl_kmemd_build_info{version=\"", out);
+	metrics_escape_label(out, st->version ? st->version : "unknown");
+	fputs("\"} 1\n", out);
 	one(out, "spl_kmemd_module_loaded", GAUGE,
 	    "1 when the spl_kmem module is loaded and the daemon is connected to it.",
 	    st->module_loaded);
@@ -215,6 +281,7 @@ static void daemon_series(FILE *out, const struct daemon_stats *st)
 	one(out, "spl_kmemd_pressure_trigger_active", GAUGE,
 	    "1 when a memory pressure (PSI) trigger is armed.",
 	    st->pressure_active);
+	pressure_info(out, st);
 	one(out, "spl_kmemd_pressure_events_total", COUNTER,
 	    "Memory pressure events received from the PSI trigger.",
 	    st->pressure_events);
@@ -227,6 +294,13 @@ static void daemon_series(FILE *out, const struct daemon_stats *st)
 	    "Bytes the reaps returned to the system.", st->reaped_bytes);
 	one(out, "spl_kmemd_reaped_slabs_total", COUNTER,
 	    "Slabs the reaps freed.", st->reaped_slabs);
+	one(out, "spl_kmemd_last_reap_timestamp_seconds", GAUGE,
+	    "Unix time of the last reap on memory pressure that succeeded (0: none yet).",
+	    st->last_reap_unix);
+	reap_histogram(out, st);
+	one(out, "spl_kmemd_textfile_write_timestamp_seconds", GAUGE,
+	    "Unix time the textfile was last written successfully (0: never).",
+	    st->textfile_write_unix);
 	one(out, "spl_kmemd_magazine_changes_total", COUNTER,
 	    "Cache magazine sizes set from the configuration.",
 	    st->magazine_changes);
@@ -277,23 +351,6 @@ char *metrics_render(const struct splkmem_cache_info *caches, size_t ncaches,
 	return buf;
 }
 
-static int fsync_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, rc = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 int metrics_write_textfile(const char *path, const char *buf, size_t len,
 			   const char **what)
 {
@@ -328,16 +385,17 @@ int metrics_write_textfile(const char *path, const char *buf, size_t len,
 	}
 	if (!rc && fchmod(fd, 0644))
 		step = "making it readable", rc = -errno;
-	if (!rc && fsync(fd))
-		step = "syncing", rc = -errno;
+	/*
+	 * No fsync: this runs in the event loop, and a slow disk must not
+	 * hold up pressure handling or the watchdog.  rename() is atomic for
+	 * readers; after a crash the file is rewritten within an interval.
+	 */
 	if (close(fd) && !rc)
 		step = "closing", rc = -errno;
 	if (!rc && rename(tmp, path))
 		step = "renaming it into place", rc = -errno;
 	if (rc)
 		unlink(tmp);
-	else if ((rc = fsync_dir(path)))
-		step = "syncing the directory";
 out:
 	free(tmp);
 	if (what)

@@ -16,6 +16,9 @@
 
 #include "splkmem.h"
 
+/* Buckets of spl_kmemd_reap_duration_seconds, +Inf not counted. */
+#define METRICS_REAP_BUCKETS 11
+
 /* What failed, for spl_kmemd_errors_total{operation="..."}. */
 enum daemon_error {
 	ERR_CONNECT,
@@ -45,9 +48,28 @@ struct daemon_stats {
 	bool module_loaded;
 	bool pressure_active;		/* a trigger is armed */
 	bool last_reload_ok;
+	const char *version;		/* spl_kmemd_build_info */
+	/* Reaps on pressure: duration histogram, last success. */
+	uint64_t reap_hist[METRICS_REAP_BUCKETS];		/* per bucket, cumulative */
+	uint64_t reap_count, reap_sum_us;
+	uint64_t last_reap_unix;	/* seconds; 0 = none */
+	uint64_t textfile_write_unix;	/* seconds; 0 = never */
+	/* The pressure source and trigger in force (kind "" if unknown). */
+	char pressure_source[16];	/* "system", "cgroup", "systemd" */
+	char pressure_path[512];
+	char pressure_kind[8];
+	uint64_t pressure_threshold_us, pressure_window_us;
 };
 
 const char *daemon_error_name(enum daemon_error e);
+
+/* Their upper bounds, in microseconds. */
+extern const uint64_t metrics_reap_buckets_us[METRICS_REAP_BUCKETS];
+/* Count a reap that took @us and ended at Unix time @unix_s. */
+void metrics_observe_reap(struct daemon_stats *st, uint64_t us,
+			  uint64_t unix_s);
+/* Series per cache (the info series included), for the documentation. */
+size_t metrics_series_per_cache(void);
 
 /*
  * Write every metric to @out.  @caches (NULL when the module is not
@@ -62,8 +84,8 @@ char *metrics_render(const struct splkmem_cache_info *caches, size_t ncaches,
 
 /*
  * Replace @path atomically with @buf: a temporary file in the same
- * directory, written, made world-readable, fsync'ed, renamed over @path,
- * and the directory fsync'ed.  0 or a negative errno; @what (if not NULL)
+ * directory, written, made world-readable and renamed over @path (no
+ * fsync: see metrics.c).  0 or a negative errno; @what (if not NULL)
  * then names the step that failed.
  */
 int metrics_write_textfile(const char *path, const char *buf, size_t len,

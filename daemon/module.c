@@ -17,18 +17,53 @@
 #include "daemon.h"
 #include "log.h"
 
-static const char *lib_error(struct splkmem *h, char *buf, size_t len)
+const char *daemon_lib_error(struct splkmem *h, char *buf, size_t len)
 {
-	return splkmem_error_str(splkmem_last_error(h), buf, len);
+	const struct splkmem_error *e = splkmem_last_error(h);
+	size_t n;
+
+	splkmem_error_str(e, buf, len);
+	n = strlen(buf);
+	/* The module allows statistics, events and every change only with
+	 * CAP_NET_ADMIN: say which capability, not just "not permitted". */
+	if (e->code == EPERM && n < len)
+		snprintf(buf + n, len - n,
+			 " (spl_kmem requires CAP_NET_ADMIN: keep it in the unit's CapabilityBoundingSet= and run as root)");
+	return buf;
 }
 
+
 /* ---- putting the configuration in force ---- */
+
+/* What the module says of @cfg's tunable @i, given its list @t: NULL if
+ * it takes the value, else why not (into @buf). */
+static const char *judge_tunable(const struct config *cfg, size_t i,
+				 const struct splkmem_tunable *t, size_t n,
+				 char *buf, size_t len)
+{
+	const char *name = config_tunables[i].name;
+	uint32_t v = cfg->tunable[i];
+	size_t j;
+
+	for (j = 0; j < n && strcmp(t[j].name, name); j++)
+		;
+	if (j == n)
+		snprintf(buf, len, "%s:%u: the loaded module has no tunable '%s'",
+			 cfg->path, cfg->tunable_line[i], name);
+	else if (!(v == 0 && t[j].zero_ok) && (v < t[j].min || v > t[j].max))
+		snprintf(buf, len, "%s:%u: %s = %u is outside the loaded module's range %s%u..%u",
+			 cfg->path, cfg->tunable_line[i], name, v,
+			 t[j].zero_ok ? "0 or " : "", t[j].min, t[j].max);
+	else
+		return NULL;
+	return buf;
+}
 
 int module_check_config(struct daemon *d, const struct config *cfg)
 {
 	struct splkmem_tunable *t = NULL;
-	char err[400];
-	size_t n, i, j;
+	char err[400], why[400];
+	size_t n, i;
 	int rc, bad = 0;
 
 	if (!d->h)
@@ -37,26 +72,13 @@ int module_check_config(struct daemon *d, const struct config *cfg)
 	if (rc) {
 		/* Not the configuration's fault: judge it when applying. */
 		log_warn("cannot read the module's tunables to check the configuration: %s",
-			 lib_error(d->h, err, sizeof(err)));
+			 daemon_lib_error(d->h, err, sizeof(err)));
 		return 0;
 	}
 	for (i = 0; i < TUNABLE_COUNT; i++) {
-		const char *name = config_tunables[i].name;
-		uint32_t v = cfg->tunable[i];
-
-		if (!cfg->tunable_set[i])
-			continue;
-		for (j = 0; j < n && strcmp(t[j].name, name); j++)
-			;
-		if (j == n) {
-			log_err("%s:%u: the loaded module has no tunable '%s'",
-				cfg->path, cfg->tunable_line[i], name);
-			bad = 1;
-		} else if (!(v == 0 && t[j].zero_ok) &&
-			   (v < t[j].min || v > t[j].max)) {
-			log_err("%s:%u: %s = %u is outside the loaded module's range %s%u..%u",
-				cfg->path, cfg->tunable_line[i], name, v,
-				t[j].zero_ok ? "0 or " : "", t[j].min, t[j].max);
+		if (cfg->tunable_set[i] &&
+		    judge_tunable(cfg, i, t, n, why, sizeof(why))) {
+			log_err("%s", why);
 			bad = 1;
 		}
 	}
@@ -64,36 +86,50 @@ int module_check_config(struct daemon *d, const struct config *cfg)
 	return bad ? -EINVAL : 0;
 }
 
+/*
+ * Each tunable the module takes is set; one it refuses (its own range,
+ * from TUNABLE_GET) is logged and counted and left as the module has
+ * it.  Nothing here stops the daemon: reaping matters more.
+ */
 static void apply_tunables(struct daemon *d)
 {
 	const struct config *cfg = d->cfg;
-	struct splkmem_tunable cur, now;
-	char err[400];
-	size_t i;
+	struct splkmem_tunable *t = NULL, *cur, now;
+	char err[400], why[400];
+	size_t n, i, j;
 
+	if (splkmem_tunables_get(d->h, &t, &n)) {
+		log_err("cannot read the module's tunables: %s; not setting any",
+			daemon_lib_error(d->h, err, sizeof(err)));
+		d->stats.errors[ERR_TUNABLE]++;
+		return;
+	}
 	for (i = 0; i < TUNABLE_COUNT; i++) {
 		const char *name = config_tunables[i].name;
 
 		if (!cfg->tunable_set[i])
 			continue;
-		if (splkmem_tunable_get(d->h, name, &cur)) {
-			log_err("tunable %s: cannot read it: %s", name,
-				lib_error(d->h, err, sizeof(err)));
+		if (judge_tunable(cfg, i, t, n, why, sizeof(why))) {
+			log_err("%s; not setting it", why);
 			d->stats.errors[ERR_TUNABLE]++;
 			continue;
 		}
-		if (cur.value == cfg->tunable[i])
+		for (j = 0; strcmp(t[j].name, name); j++)
+			;
+		cur = &t[j];
+		if (cur->value == cfg->tunable[i])
 			continue;
 		if (splkmem_tunable_set(d->h, name, cfg->tunable[i], &now)) {
 			log_err("tunable %s: setting %u (from %u) failed: %s", name,
-				cfg->tunable[i], cur.value,
-				lib_error(d->h, err, sizeof(err)));
+				cfg->tunable[i], cur->value,
+				daemon_lib_error(d->h, err, sizeof(err)));
 			d->stats.errors[ERR_TUNABLE]++;
 			continue;
 		}
 		d->stats.tunable_changes++;
-		log_notice("tunable %s: %u -> %u", name, cur.value, now.value);
+		log_notice("tunable %s: %u -> %u", name, cur->value, now.value);
 	}
+	free(t);
 }
 
 static void mag_name(uint32_t size, bool is_auto, char *buf, size_t len)
@@ -118,7 +154,7 @@ static void apply_magazine(struct daemon *d, const struct splkmem_cache_info *c)
 	if (splkmem_cache_set_magazine(d->h, c->name, size, &now)) {
 		log_err("cache %s: setting magazine size %u ([cache %s], line %u) failed: %s",
 			c->name, size, sec->pattern, sec->line,
-			lib_error(d->h, err, sizeof(err)));
+			daemon_lib_error(d->h, err, sizeof(err)));
 		d->stats.errors[ERR_MAGAZINE]++;
 		return;
 	}
@@ -138,7 +174,7 @@ static void apply_magazines(struct daemon *d)
 		return;
 	if (splkmem_cache_dump(d->h, &v, &n, 3, NULL)) {
 		log_err("listing caches to set their magazines failed: %s",
-			lib_error(d->h, err, sizeof(err)));
+			daemon_lib_error(d->h, err, sizeof(err)));
 		d->stats.errors[ERR_DUMP]++;
 		return;
 	}
@@ -210,7 +246,7 @@ static int on_events_io(sd_event_source *s, int fd, uint32_t revents,
 		return 0;
 	}
 	log_err("reading module events failed: %s",
-		lib_error(d->h, err, sizeof(err)));
+		daemon_lib_error(d->h, err, sizeof(err)));
 	d->stats.errors[ERR_EVENTS]++;
 	return 0;
 }
@@ -249,25 +285,14 @@ static void connect_module(struct daemon *d)
 			log_err("cannot watch module events: %s", strerror(-rc));
 	} else {
 		log_err("cannot subscribe to module events (caches created later will keep their magazine size): %s",
-			lib_error(d->h, err, sizeof(err)));
+			daemon_lib_error(d->h, err, sizeof(err)));
 	}
 	if (rc)
 		d->stats.errors[ERR_EVENTS]++;
 	d->stats.module_loaded = true;
 	d->stats.module_connects++;
 	log_notice("connected to the spl_kmem module");
-	if (module_check_config(d, d->cfg)) {
-		d->stats.errors[ERR_TUNABLE]++;
-		if (d->starting) {
-			/* main() refuses to start: apply nothing. */
-			d->start_rejected = true;
-			return;
-		}
-		log_err("the module does not accept the configured tunables: not setting any; fix the file and reload");
-		apply_magazines(d);
-	} else {
-		module_apply_config(d);
-	}
+	module_apply_config(d);
 	daemon_status(d);
 	daemon_metrics_refresh(d);
 }

@@ -65,3 +65,15 @@ bool ratelimit_allow(struct ratelimit *rl, uint64_t now_us,
 	rl->last_us = now_us;
 	return true;
 }
+
+bool policy_metrics_cache(const struct config_metrics *m, const char *name)
+{
+	size_t i;
+
+	if (!m->ncaches)
+		return true;
+	for (i = 0; i < m->ncaches; i++)
+		if (pattern_matches(m->caches[i], name))
+			return true;
+	return false;
+}

@@ -33,6 +33,9 @@ bool policy_reap_all(const struct config_pressure *pr);
 /* With a list: whether @name is in it (exact name or glob). */
 bool policy_reaps_cache(const struct config_pressure *pr, const char *name);
 
+/* Whether @name gets per-cache series ([metrics] caches; none = all). */
+bool policy_metrics_cache(const struct config_metrics *m, const char *name);
+
 /* At most one reap per cooldown. */
 struct ratelimit {
 	uint64_t last_us;

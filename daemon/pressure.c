@@ -85,46 +85,137 @@ static const char *kind_name(enum psi_kind k)
 	return k == PSI_FULL ? "full" : "some";
 }
 
-int pressure_resolve(const struct config_pressure *cfg, const char *env_watch,
-		     const char *env_write, struct pressure_spec *spec,
+const char *pressure_source_name(enum pressure_source src)
+{
+	switch (src) {
+	case PSI_SRC_CGROUP: return "cgroup";
+	case PSI_SRC_SYSTEMD: return "systemd";
+	default: return "system";
+	}
+}
+
+int pressure_own_cgroup(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[600];
+	int rc = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strcspn(line, "\n");
+
+		line[n] = '\0';
+		/* cgroup v2: "0::/system.slice/spl-kmemd.service" */
+		if (strncmp(line, "0::", 3))
+			continue;
+		if (n - 3 >= len) {
+			rc = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(buf, line + 3, n - 2);
+		rc = 0;
+		break;
+	}
+	fclose(f);
+	return rc;
+}
+
+/* Whether @path is the memory.pressure of cgroup @own or one below it. */
+static bool in_own_cgroup(const char *path, const char *own)
+{
+	static const char root[] = "/sys/fs/cgroup";
+	size_t rl = sizeof(root) - 1, ol;
+
+	if (!own || !own[0] || strncmp(path, root, rl))
+		return false;
+	path += rl;
+	ol = strlen(own);
+	while (ol && own[ol - 1] == '/')
+		ol--;
+	/* The root cgroup ("/") is the system's: never "our own". */
+	if (!ol)
+		return false;
+	return !strncmp(path, own, ol) && path[ol] == '/';
+}
+
+/* The kind, threshold and window of a trigger text, for the metrics. */
+static void parse_trigger(struct pressure_spec *spec)
+{
+	char kind[8];
+	unsigned long long th, win;
+
+	if (sscanf(spec->trigger, "%7s %llu %llu", kind, &th, &win) == 3 &&
+	    (!strcmp(kind, "some") || !strcmp(kind, "full"))) {
+		snprintf(spec->kind, sizeof(spec->kind), "%s", kind);
+		spec->threshold_us = th;
+		spec->window_us = win;
+	}
+}
+
+static int from_systemd(struct pressure_spec *spec, const char *env_watch,
+			const char *env_write, char *why, size_t whylen)
+{
+	size_t n;
+
+	spec->from_systemd = true;
+	spec->source = PSI_SRC_SYSTEMD;
+	snprintf(spec->path, sizeof(spec->path), "%s", env_watch);
+	if (base64_decode(env_write, (unsigned char *)spec->trigger,
+			  sizeof(spec->trigger) - 1, &n) || !n) {
+		snprintf(why, whylen,
+			 "$MEMORY_PRESSURE_WRITE is not valid base64 of at most %zu bytes",
+			 sizeof(spec->trigger) - 1);
+		return -EINVAL;
+	}
+	/* The kernel takes the last byte for the NUL. */
+	if (spec->trigger[n - 1] != '\0' && spec->trigger[n - 1] != '\n')
+		spec->trigger[n++] = '\0';
+	spec->trigger_len = n;
+	spec->enabled = true;
+	parse_trigger(spec);
+	snprintf(spec->desc, sizeof(spec->desc),
+		 "%s (from systemd) with trigger \"%.*s\"", spec->path,
+		 (int)strcspn(spec->trigger, "\n"), spec->trigger);
+	return 0;
+}
+
+int pressure_resolve(const struct config_pressure *cfg,
+		     const struct pressure_env *env, struct pressure_spec *spec,
 		     char *why, size_t whylen)
 {
+	const char *env_watch = env ? env->watch : NULL;
+	const char *env_write = env ? env->write : NULL;
+	bool use_env = false;
+
 	memset(spec, 0, sizeof(*spec));
 	if (!cfg->enabled) {
 		snprintf(spec->desc, sizeof(spec->desc),
 			 "off in the configuration");
 		return 0;
 	}
-	if (cfg->systemd_watch && env_watch && env_watch[0]) {
-		if (!strcmp(env_watch, "/dev/null")) {
+	if (env_watch && env_watch[0]) {
+		if (!cfg->systemd_watch)
+			snprintf(spec->note, sizeof(spec->note),
+				 "ignoring $MEMORY_PRESSURE_WATCH=%s from systemd ([pressure] systemd_watch = no)",
+				 env_watch);
+		else if (!strcmp(env_watch, "/dev/null")) {
 			snprintf(spec->desc, sizeof(spec->desc),
 				 "off: systemd set $MEMORY_PRESSURE_WATCH=/dev/null");
 			return 0;
-		}
+		} else if (in_own_cgroup(env_watch, env->own_cgroup))
+			snprintf(spec->note, sizeof(spec->note),
+				 "ignoring $MEMORY_PRESSURE_WATCH=%s: that is the daemon's own cgroup, whose pressure says nothing about the system's",
+				 env_watch);
+		else
+			use_env = true;
+	}
+	if (use_env && env_write && env_write[0])
+		return from_systemd(spec, env_watch, env_write, why, whylen);
+	if (use_env) {
 		spec->from_systemd = true;
+		spec->source = PSI_SRC_SYSTEMD;
 		snprintf(spec->path, sizeof(spec->path), "%s", env_watch);
-		if (env_write && env_write[0]) {
-			size_t n;
-
-			if (base64_decode(env_write, (unsigned char *)spec->trigger,
-					  sizeof(spec->trigger) - 1, &n) || !n) {
-				snprintf(why, whylen,
-					 "$MEMORY_PRESSURE_WRITE is not valid base64 of at most %zu bytes",
-					 sizeof(spec->trigger) - 1);
-				return -EINVAL;
-			}
-			/* The kernel takes the last byte for the NUL. */
-			if (spec->trigger[n - 1] != '\0' &&
-			    spec->trigger[n - 1] != '\n')
-				spec->trigger[n++] = '\0';
-			spec->trigger_len = n;
-			spec->enabled = true;
-			snprintf(spec->desc, sizeof(spec->desc),
-				 "%s (from systemd) with trigger \"%.*s\"",
-				 spec->path,
-				 (int)strcspn(spec->trigger, "\n"), spec->trigger);
-			return 0;
-		}
 	} else if (cfg->cgroup[0]) {
 		const char *cg = cfg->cgroup;
 		const char *base = cg[0] == '/' ? "" : "/sys/fs/cgroup/";
@@ -133,9 +224,11 @@ int pressure_resolve(const struct config_pressure *cfg, const char *env_watch,
 
 		while (l > 1 && cg[l - 1] == '/')
 			l--;
+		spec->source = PSI_SRC_CGROUP;
 		snprintf(spec->path, sizeof(spec->path), "%s%.*s%s", base,
 			 (int)l, cg, has_file ? "" : "/memory.pressure");
 	} else {
+		spec->source = PSI_SRC_SYSTEM;
 		snprintf(spec->path, sizeof(spec->path), "%s", PSI_SYSTEM_PATH);
 	}
 	spec->trigger_len = (size_t)snprintf(spec->trigger, sizeof(spec->trigger),
@@ -144,9 +237,12 @@ int pressure_resolve(const struct config_pressure *cfg, const char *env_watch,
 					     (unsigned long long)cfg->threshold_us,
 					     (unsigned long long)cfg->window_us) + 1;
 	spec->enabled = true;
+	parse_trigger(spec);
 	snprintf(spec->desc, sizeof(spec->desc),
 		 "%s%s, %s stall of %llu ms in %llu ms", spec->path,
-		 spec->from_systemd ? " (from systemd)" : "", kind_name(cfg->kind),
+		 spec->from_systemd ? " (from systemd)" :
+		 spec->source == PSI_SRC_CGROUP ? " (cgroup)" : " (system-wide)",
+		 kind_name(cfg->kind),
 		 (unsigned long long)cfg->threshold_us / 1000,
 		 (unsigned long long)cfg->window_us / 1000);
 	return 0;
@@ -237,7 +333,7 @@ static int open_socket(const char *path)
 
 int pressure_start(struct pressure **pp, sd_event *e,
 		   const struct pressure_spec *spec, pressure_fn fn,
-		   pressure_gone_fn gone, void *arg)
+		   pressure_gone_fn gone, void *arg, bool quiet, int *err)
 {
 	bool system = !strcmp(spec->path, PSI_SYSTEM_PATH);
 	struct pressure *p;
@@ -246,6 +342,8 @@ int pressure_start(struct pressure **pp, sd_event *e,
 	int fd, rc;
 
 	*pp = NULL;
+	if (err)
+		*err = 0;
 	if (!spec->enabled) {
 		log_notice("memory pressure watching is %s", spec->desc);
 		return 1;
@@ -296,9 +394,12 @@ int pressure_start(struct pressure **pp, sd_event *e,
 	return 0;
 
 unavailable:
-	log_warn("not watching memory pressure: %s%s: %s: %s; reaping on pressure is off, the rest goes on",
-		 spec->path, spec->from_systemd ? " (from systemd)" : "",
-		 strerror(rc), hint(rc, system));
+	log_msg(quiet ? LOG_DEBUG : LOG_WARNING,
+		"not watching memory pressure: %s%s: %s: %s; reaping on pressure is off, the rest goes on",
+		spec->path, spec->from_systemd ? " (from systemd)" : "",
+		strerror(rc), hint(rc, system));
+	if (err)
+		*err = rc;
 	pressure_stop(p);
 	return 1;
 }

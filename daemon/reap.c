@@ -12,21 +12,26 @@
 #include "daemon.h"
 #include "log.h"
 
-static const char *lib_error(struct splkmem *h, char *buf, size_t len)
-{
-	return splkmem_error_str(splkmem_last_error(h), buf, len);
-}
-
-/* "1.234": milliseconds from @since_us (CLOCK_MONOTONIC) until now. */
-static const char *fmt_since(uint64_t since_us, char *buf, size_t len)
+static uint64_t mono_us(void)
 {
 	struct timespec ts;
-	uint64_t now_us, us = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * Microseconds from @since_us (CLOCK_MONOTONIC) until now, counted in the
+ * reap duration histogram; "1.234" (milliseconds) into @buf for the log.
+ */
+static const char *took(struct daemon *d, uint64_t since_us, char *buf,
+			size_t len)
+{
+	uint64_t now_us = mono_us(), us = 0;
+
 	if (now_us > since_us)
 		us = now_us - since_us;
+	metrics_observe_reap(&d->stats, us, (uint64_t)time(NULL));
 	snprintf(buf, len, "%llu.%03llu", (unsigned long long)(us / 1000),
 		 (unsigned long long)(us % 1000));
 	return buf;
@@ -46,11 +51,11 @@ static void reap_all(struct daemon *d, uint64_t since_us)
 
 	if (splkmem_reap(d->h, NULL, &r)) {
 		log_err("memory pressure: reaping every cache failed: %s",
-			lib_error(d->h, err, sizeof(err)));
+			daemon_lib_error(d->h, err, sizeof(err)));
 		d->stats.errors[ERR_REAP]++;
 		return;
 	}
-	fmt_since(since_us, t, sizeof(t));
+	took(d, since_us, t, sizeof(t));
 	account(d, &r);
 	log_notice("memory pressure: reaped every cache: %llu slabs, %s (%llu bytes) returned in %s ms",
 		   (unsigned long long)r.slabs, fmt_bytes(r.bytes, b, sizeof(b)),
@@ -69,7 +74,7 @@ static void reap_listed(struct daemon *d, uint64_t since_us)
 
 	if (splkmem_cache_dump(d->h, &v, &n, 3, NULL)) {
 		log_err("memory pressure: listing caches to reap failed: %s",
-			lib_error(d->h, err, sizeof(err)));
+			daemon_lib_error(d->h, err, sizeof(err)));
 		d->stats.errors[ERR_DUMP]++;
 		return;
 	}
@@ -78,7 +83,7 @@ static void reap_listed(struct daemon *d, uint64_t since_us)
 			continue;
 		if (splkmem_reap(d->h, v[i].name, &r)) {
 			log_err("memory pressure: reaping cache %s failed: %s",
-				v[i].name, lib_error(d->h, err, sizeof(err)));
+				v[i].name, daemon_lib_error(d->h, err, sizeof(err)));
 			d->stats.errors[ERR_REAP]++;
 			continue;
 		}
@@ -90,7 +95,10 @@ static void reap_listed(struct daemon *d, uint64_t since_us)
 			 v[i].name, (unsigned long long)r.slabs,
 			 (unsigned long long)r.bytes);
 	}
-	fmt_since(since_us, t, sizeof(t));
+	if (done)
+		took(d, since_us, t, sizeof(t));
+	else
+		snprintf(t, sizeof(t), "-");
 	free(v);
 	log_notice("memory pressure: reaped %zu listed cache(s): %llu slabs, %s (%llu bytes) returned in %s ms",
 		   done, (unsigned long long)sum.slabs,

@@ -120,8 +120,11 @@ int splkmem_cache_dump(struct splkmem *h, struct splkmem_cache_info **caches,
 		struct nl_msg *msg = splkmem_msg_new(h, SPLKMEM_CMD_CACHE_GET,
 						     NLM_F_DUMP);
 
-		if (!msg)
-			return -ENOMEM;
+		if (!msg) {
+			/* A retry: free what the interrupted dump gathered. */
+			rc = -ENOMEM;
+			break;
+		}
 		d.n = 0;
 		rc = splkmem_transact(h, msg, dump_one, &d, &intr);
 		if (rc || !intr)

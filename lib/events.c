@@ -37,8 +37,12 @@ int splkmem_events_subscribe(struct splkmem *h)
 				    "cannot join the %s group: %s",
 				    SPLKMEM_MCGRP_EVENTS, nl_geterror(rc));
 	}
-	/* A reap of every cache sends one event per cache at once. */
-	nl_socket_set_buffer_size(h->ev_sk, 4 << 20, 0);
+	/*
+	 * A reap of every cache sends one event per cache at once: 4 MiB,
+	 * forced past net.core.rmem_max when we have CAP_NET_ADMIN (the
+	 * daemon has), else as much as rmem_max allows.
+	 */
+	splkmem_set_rcvbuf(nl_socket_get_fd(h->ev_sk), 4 << 20);
 	nl_socket_enable_msg_peek(h->ev_sk);
 	return 0;
 }

@@ -9,7 +9,7 @@
 
 #include "splkmem.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 struct splkmem {
 	struct nl_sock *sk;		/* requests */

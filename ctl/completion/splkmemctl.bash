@@ -31,7 +31,11 @@ _splkmemctl()
 	words_n=0
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		-*) [[ -z $cmd ]] && continue ;;
+		-*) continue ;;
+		esac
+		# The value of an option that takes one is not an argument.
+		case ${COMP_WORDS[i - 1]} in
+		-s | -d | -n | -c | -l) [[ -n $cmd ]] && continue ;;
 		esac
 		if [[ -z $cmd ]]; then
 			cmd=${COMP_WORDS[i]}
@@ -77,10 +81,14 @@ _splkmemctl()
 		((words_n == 0)) &&
 			COMPREPLY=($(compgen -W "$(_splkmemctl_tunables)" -- "$cur")) ;;
 	monitor)
-		COMPREPLY=($(compgen -W "-c" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "-c -w -j -p" -- "$cur")) ;;
 	top)
-		COMPREPLY=($(compgen -W "-d -n -s -l" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "-d -n -s -l -r -j -p" -- "$cur")) ;;
 	esac
+	# Global options are taken after the command too (as ip does).
+	if [[ $cur == -* && $cmd != monitor && $cmd != top ]]; then
+		COMPREPLY+=($(compgen -W "-j -p" -- "$cur"))
+	fi
 }
 
 complete -F _splkmemctl splkmemctl

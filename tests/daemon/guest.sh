@@ -112,6 +112,7 @@ magazine_size = 8
 threshold = 50ms
 window = 1s
 cooldown = 3s
+${PRESSURE_EXTRA:-}
 
 [metrics]
 textfile = $TEXTFILE
@@ -166,7 +167,8 @@ demo() {
 
 [[ ${1:-} == --demo ]] && demo
 
-say "guest up: kernel $(uname -r), $(nproc) cpus, systemd $(systemctl --version | awk 'NR == 1 { print $2 }')"
+SYSTEMD_VERSION=$(systemctl --version | awk 'NR == 1 { print $2 }')
+say "guest up: kernel $(uname -r), $(nproc) cpus, systemd $SYSTEMD_VERSION, $(. /etc/os-release && echo "$PRETTY_NAME")"
 write_config
 mark
 
@@ -183,8 +185,26 @@ check "systemctl start reaches active with the module not loaded" \
 check "it logs that it waits for the module" wait_for 10 logged 'module not loaded; waiting for it to appear'
 check "STATUS= says it is waiting" \
 	bash -c 'systemctl show -p StatusText --value spl-kmemd | grep -q "waiting for the spl_kmem module"'
-check "PSI trigger armed" logged 'watching memory pressure: /proc/pressure/memory'
 pid=$(mainpid)
+# systemd 254 and later hand every service with memory accounting its own
+# cgroup's memory.pressure in $MEMORY_PRESSURE_WATCH: not the system's.
+env_watch=$(tr '\0' '\n' <"/proc/$pid/environ" | sed -n 's/^MEMORY_PRESSURE_WATCH=//p')
+say "INFO systemd $SYSTEMD_VERSION set MEMORY_PRESSURE_WATCH=${env_watch:-(unset)}"
+check "the system's pressure is watched: /proc/pressure/memory, not the service's cgroup (log)" \
+	logged 'watching memory pressure: /proc/pressure/memory \(system-wide\), some stall of 50 ms in 1000 ms'
+check "nothing under the service's own cgroup is watched" \
+	bash -c "! journalctl -u spl-kmemd -o cat --no-pager | grep -q 'watching memory pressure: /sys/fs/cgroup/system.slice/spl-kmemd.service'"
+if ((SYSTEMD_VERSION >= 254)); then
+	check "systemd $SYSTEMD_VERSION set \$MEMORY_PRESSURE_WATCH to the service's cgroup" \
+		test "$env_watch" = /sys/fs/cgroup/system.slice/spl-kmemd.service/memory.pressure
+	check "...and the daemon says it ignores it" \
+		logged "ignoring .MEMORY_PRESSURE_WATCH=$env_watch from systemd \(\[pressure\] systemd_watch = no\)"
+else
+	check "systemd $SYSTEMD_VERSION sets no \$MEMORY_PRESSURE_WATCH" test -z "$env_watch"
+fi
+check "pressure source in the metrics: source=system, path=/proc/pressure/memory, the configured trigger" \
+	wait_for 10 metric_is 'spl_kmemd_pressure_info{source="system",path="/proc/pressure/memory",type="some",threshold_seconds="0.05",window_seconds="1"}' 1
+check "pressure trigger active in the metrics" metric_is spl_kmemd_pressure_trigger_active 1
 t0=$(cpu_ticks "$pid")
 sleep 5
 t1=$(cpu_ticks "$pid")
@@ -237,34 +257,55 @@ check "returned bytes show in the metrics" \
 	wait_for 10 metric_above spl_kmemd_reaped_bytes_total "${bytes_before:-0}"
 check "reaps logged at notice priority" \
 	bash -c "journalctl -u spl-kmemd -p notice..notice -o cat --no-pager | grep -q 'memory pressure: reaped'"
+check "last reap time in the metrics (Unix time)" \
+	wait_for 10 metric_above spl_kmemd_last_reap_timestamp_seconds 1600000000
+check "reap duration histogram counted the reap" \
+	metric_above spl_kmemd_reap_duration_seconds_count 0
+# From one scrape: the hog may cause another reap between two.
+hist_consistent() {
+	local body inf count
+	body=$(http_body /metrics)
+	inf=$(awk '$1 == "spl_kmemd_reap_duration_seconds_bucket{le=\"+Inf\"}" { print $2 }' <<<"$body")
+	count=$(awk '$1 == "spl_kmemd_reap_duration_seconds_count" { print $2 }' <<<"$body")
+	[[ -n $inf && $inf == "$count" ]]
+}
+check "reap duration histogram: +Inf bucket equals the count" hist_consistent
 systemctl stop hog >/dev/null 2>&1
 http_body /metrics >"$OUT/http-after-reap.prom"
 cp "$TEXTFILE" "$OUT/textfile-after-reap.prom"
 
-# ---- 5. SIGHUP: a bad file keeps the running configuration ----
+# ---- 5. reload with a bad file: reported, the running configuration kept ----
 
 pid=$(mainpid)
 cp "$CONF" "$OUT/good.conf"
 printf '[bogus]\nx = 1\n' >>"$CONF"
 bad_line=$(grep -n '^\[bogus\]' "$CONF" | cut -d: -f1)
 mark
-systemctl reload spl-kmemd
-check "reload with a bad file: logs file:line" \
-	wait_for 20 logged "spl-kmemd.conf:$bad_line: unknown section \[bogus\]"
-check "reload with a bad file: keeps the running configuration" \
-	logged 'reload failed \(the file has errors\): keeping the running configuration'
-check "reload with a bad file: the error is at err priority" \
-	bash -c "journalctl -u spl-kmemd -p err -o cat --no-pager | grep -q 'spl-kmemd.conf:$bad_line: unknown section'"
+if systemctl reload spl-kmemd 2>"$OUT/reload-bad.txt"; then rc=0; else rc=$?; fi
+check "systemctl reload with a bad file fails (exit $rc)" test "$rc" -ne 0
+check "reload with a bad file: the check logs file:line at err priority" \
+	wait_for 20 bash -c "journalctl -u spl-kmemd -p err -o cat --no-pager | grep -q 'spl-kmemd.conf:$bad_line: unknown section \[bogus\]'"
 check "reload with a bad file: still active, same process" \
 	bash -c "[[ \$(systemctl is-active spl-kmemd) == active && \$(systemctl show -p MainPID --value spl-kmemd) == $pid ]]"
-check "reload failure counted" metric_is 'spl_kmemd_config_reloads_total{result="failure"}' 1
 check "old configuration still in force (demo_4k = 16)" mag_is demo_4k 16
+# A SIGHUP that bypasses the check: the daemon's own refusal.
+mark
+kill -HUP "$pid"
+check "SIGHUP with a bad file: logs file:line" \
+	wait_for 20 logged "spl-kmemd.conf:$bad_line: unknown section \[bogus\]"
+check "SIGHUP with a bad file: keeps the running configuration" \
+	logged 'reload failed \(the file has errors\): keeping the running configuration'
+check "SIGHUP with a bad file: still active, same process" \
+	bash -c "[[ \$(systemctl is-active spl-kmemd) == active && \$(systemctl show -p MainPID --value spl-kmemd) == $pid ]]"
+check "reload failure counted" metric_is 'spl_kmemd_config_reloads_total{result="failure"}' 1
+check "last reload unsuccessful in the metrics" metric_is spl_kmemd_config_last_reload_successful 0
+check "old configuration still in force after SIGHUP (demo_4k = 16)" mag_is demo_4k 16
 
 # ---- 6. SIGHUP: a good file is applied without a restart ----
 
 write_config 32
 mark
-systemctl reload spl-kmemd
+check "systemctl reload with a good file succeeds" systemctl reload spl-kmemd
 check "reload with a good file is applied (demo_4k = 32)" wait_for 20 mag_is demo_4k 32
 check "reload logged" logged 'configuration reloaded from'
 check "reload kept the same process" bash -c "[[ \$(systemctl show -p MainPID --value spl-kmemd) == $pid ]]"
@@ -281,16 +322,35 @@ check "one restart so far (NRestarts=1: no watchdog kill)" \
 
 # ---- 8. module unloaded and loaded again ----
 
+# splkmemctl monitor sees it too: without -w it ends, with -w it waits.
+splkmemctl monitor -j >"$OUT/monitor.json" 2>"$OUT/monitor.err" &
+mon=$!
+splkmemctl monitor -w >"$OUT/monitor-w.txt" 2>"$OUT/monitor-w.err" &
+monw=$!
+wait_for 10 grep -q listening "$OUT/monitor.err"
+wait_for 10 grep -q listening "$OUT/monitor-w.err"
 mark
 unload_modules
 check "module unload: logged, waiting" wait_for 20 logged 'spl_kmem module unloaded; waiting for it to come back'
 check "module unload: daemon still active" active
 check "module unload: module_loaded metric is 0" wait_for 10 metric_is spl_kmemd_module_loaded 0
+check "monitor: ends by itself when the module is unloaded" \
+	wait_for 20 bash -c "! kill -0 $mon 2>/dev/null"
+if wait "$mon"; then rc=0; else rc=$?; fi
+check "monitor: ...with status 0 ($rc)" test "$rc" -eq 0
+check "monitor -j: cache-del events with a timestamp, then module-unloaded" \
+	bash -c "grep -q '\"timestamp\":\"20[0-9-]*T[0-9:.]*[-+][0-9]*\",\"event\":\"cache-del\",\"cache\":\"demo_4k\"' $OUT/monitor.json &&
+		tail -n 1 $OUT/monitor.json | grep -q '\"event\":\"module-unloaded\",\"cache\":null'"
+check "monitor -w: still running after the unload" kill -0 "$monw"
 mark
 load_modules
 check "module reload: reconnects" wait_for 30 logged 'connected to the spl_kmem module'
 check "module reload: the new caches get their magazine size" wait_for 30 mag_is demo_4k 32
 check "module reload: module_loaded metric is 1" wait_for 10 metric_is spl_kmemd_module_loaded 1
+check "monitor -w: says the module is back, then prints its events" \
+	wait_for 20 bash -c "grep -q ' module-loaded' $OUT/monitor-w.txt && grep -A1000 ' module-loaded' $OUT/monitor-w.txt | grep -qE '^20[^ ]+ cache-new +demo_4k'"
+kill "$monw" 2>/dev/null
+wait "$monw" 2>/dev/null
 
 # ---- 9. a bad file at start: refuses to start, names file:line ----
 
@@ -314,7 +374,7 @@ check "STATUS= says it is connected" \
 	wait_for 10 bash -c 'systemctl show -p StatusText --value spl-kmemd | grep -q "connected to spl_kmem"'
 check "--check accepts the shipped example" spl-kmemd --check -c "$MODDIR/spl-kmemd.conf.example"
 
-# ---- 10. $MEMORY_PRESSURE_WATCH / _WRITE, and a trigger we may not set ----
+# ---- 10. systemd_watch = yes: $MEMORY_PRESSURE_WATCH / _WRITE ----
 
 DROPIN=/run/systemd/system/spl-kmemd.service.d
 restart_with_env() {
@@ -324,6 +384,7 @@ restart_with_env() {
 	mark
 	systemctl restart spl-kmemd
 }
+PRESSURE_EXTRA="systemd_watch = yes" write_config 32
 restart_with_env MEMORY_PRESSURE_WATCH=/dev/null
 check "MEMORY_PRESSURE_WATCH=/dev/null: not watching, and says why" \
 	wait_for 20 logged 'memory pressure watching is off: systemd set .MEMORY_PRESSURE_WATCH=/dev/null'
@@ -333,12 +394,21 @@ mkfifo -m 600 "$fifo"
 restart_with_env "MEMORY_PRESSURE_WATCH=$fifo MEMORY_PRESSURE_WRITE=$(printf 'some 50000 2000000\0' | base64 -w0)"
 check "MEMORY_PRESSURE_WATCH/_WRITE honoured: that path, the decoded trigger" \
 	wait_for 20 logged "watching memory pressure: $fifo \(from systemd\) with trigger .some 50000 2000000."
+check "...and the metrics say so (source=systemd, the trigger systemd wrote)" \
+	wait_for 10 metric_is "spl_kmemd_pressure_info{source=\"systemd\",path=\"$fifo\",type=\"some\",threshold_seconds=\"0.05\",window_seconds=\"2\"}" 1
 echo pressure >"$fifo"
 check "MEMORY_PRESSURE_WATCH (a FIFO): an event there reaps" \
 	wait_for 20 logged 'memory pressure: reaped every cache'
 rm -f "$fifo"
-# ProtectControlGroups=yes: the service's cgroup file is read-only to it.
-cg=/sys/fs/cgroup/system.slice/spl-kmemd.service/memory.pressure
+# What systemd 254+ sets by itself: the service's own cgroup.  Never.
+own=/sys/fs/cgroup/system.slice/spl-kmemd.service/memory.pressure
+restart_with_env "MEMORY_PRESSURE_WATCH=$own"
+check "systemd_watch = yes, but \$MEMORY_PRESSURE_WATCH is the service's own cgroup: ignored, says why" \
+	wait_for 20 logged "ignoring .MEMORY_PRESSURE_WATCH=$own: that is the daemon's own cgroup"
+check "...and the system's pressure is watched instead" \
+	logged 'watching memory pressure: /proc/pressure/memory \(system-wide\)'
+# ProtectControlGroups=yes: cgroup files are read-only to the service.
+cg=/sys/fs/cgroup/system.slice/memory.pressure
 restart_with_env "MEMORY_PRESSURE_WATCH=$cg"
 check "trigger not allowed: exactly one clear log line" \
 	wait_for 20 bash -c "[[ \$(journalctl -u spl-kmemd --after-cursor='$CURSOR' -o cat --no-pager | grep -c 'not watching memory pressure: $cg (from systemd): ') == 1 ]]"
@@ -347,8 +417,85 @@ check "trigger not allowed: pressure_trigger_active metric is 0" \
 	wait_for 10 metric_is spl_kmemd_pressure_trigger_active 0
 check "trigger not allowed: metrics still served, module connected" \
 	metric_is spl_kmemd_module_loaded 1
+rm -f "$DROPIN/env.conf"
+
+# ---- 11. a watched cgroup removed and made again: watched again ----
+
+# The parent outlives the cgroup: a bind mount of the cgroup itself would
+# keep showing the removed directory (see spl-kmemd.conf(5)).
+printf '[Service]\nReadWritePaths=/sys/fs/cgroup/system.slice\n' >"$DROPIN/cgroup.conf"
+systemctl daemon-reload
+systemd-run --quiet --unit=workload sleep 600
+PRESSURE_EXTRA="cgroup = system.slice/workload.service" write_config 32
+wcg=/sys/fs/cgroup/system.slice/workload.service/memory.pressure
+mark
+systemctl restart spl-kmemd
+pid=$(mainpid)
+check "cgroup = ...: that cgroup's memory.pressure is watched" \
+	wait_for 20 logged "watching memory pressure: $wcg \(cgroup\)"
+check "cgroup = ...: source=cgroup in the metrics" \
+	wait_for 10 metric_is "spl_kmemd_pressure_info{source=\"cgroup\",path=\"$wcg\",type=\"some\",threshold_seconds=\"0.05\",window_seconds=\"1\"}" 1
+mark
+systemctl stop workload
+check "cgroup removed: noticed, and it will be watched again" \
+	wait_for 20 logged "will watch $wcg again as soon as it is back"
+check "cgroup removed: trigger inactive in the metrics" \
+	wait_for 10 metric_is spl_kmemd_pressure_trigger_active 0
+check "cgroup removed: still active" active
+mark
+# The unit made again, this time a memory hog: the new cgroup's pressure.
+systemd-run --quiet --unit=workload -p MemoryHigh=48M -p MemorySwapMax=0 "$MODDIR/hog" 200 40
+check "cgroup made again: watched again without a reload" \
+	wait_for 20 logged "memory pressure source is back: watching $wcg"
+check "cgroup made again: trigger active in the metrics" \
+	wait_for 10 metric_is spl_kmemd_pressure_trigger_active 1
+check "cgroup made again: its pressure makes the daemon reap" \
+	wait_for 90 logged 'memory pressure: reaped every cache'
+check "cgroup made again: same process, no SIGHUP" \
+	bash -c "[[ \$(systemctl show -p MainPID --value spl-kmemd) == $pid ]] && ! journalctl -u spl-kmemd --after-cursor='$CURSOR' -o cat --no-pager | grep -q 'reloading'"
+systemctl stop workload >/dev/null 2>&1
 rm -rf "$DROPIN"
 systemctl daemon-reload
 
+# ---- 12. what fails at start does not stop the reaper ----
+
+# A tunable the module refuses (kmem_threads is 1..64 in the module).
 systemctl stop spl-kmemd
+write_config 32
+sed -i 's/^kmem_threads = 6$/kmem_threads = 1000/' "$CONF"
+mark
+check "a tunable the module refuses: systemctl start succeeds" systemctl start spl-kmemd
+check "...the refusal is logged with file:line and the module's range" \
+	wait_for 20 logged 'spl-kmemd.conf:3: kmem_threads = 1000 is outside the loaded module.s range 1\.\.64'
+check "...counted in the metrics" \
+	wait_for 10 metric_above 'spl_kmemd_errors_total{operation="tunable"}' 0
+check "...the rest is applied (demo_4k = 32) and it stays active" \
+	bash -c 'sleep 3; [[ $(systemctl is-active spl-kmemd) == active ]]'
+check "...pressure still watched" metric_is spl_kmemd_pressure_trigger_active 1
+check "...kmem_threads left as the module had it" \
+	bash -c '[[ $(cat /sys/module/spl_kmem/parameters/kmem_threads) != 1000 ]]'
+# The HTTP port taken by another process.
+systemctl stop spl-kmemd
+write_config 32
+systemd-socket-activate -l "127.0.0.1:$PORT" /bin/sleep 600 >/dev/null 2>&1 &
+blocker=$!
+sleep 1
+mark
+check "HTTP port taken: systemctl start succeeds" systemctl start spl-kmemd
+check "...logged" wait_for 20 logged "http: cannot listen on 127.0.0.1:$PORT"
+check "...it stays active and watches pressure" \
+	bash -c 'sleep 3; [[ $(systemctl is-active spl-kmemd) == active ]] && journalctl -u spl-kmemd --after-cursor="'"$CURSOR"'" -o cat --no-pager | grep -q "watching memory pressure: /proc/pressure/memory"'
+check "...the textfile still counts the failure" \
+	wait_for 20 grep -qE '^spl_kmemd_errors_total\{operation="http"\} [1-9]' "$TEXTFILE"
+kill "$blocker" 2>/dev/null
+wait "$blocker" 2>/dev/null
+check "...and once the port is free, /metrics is served without a restart" \
+	wait_for 30 metric_is spl_kmemd_module_loaded 1
+check "...the failure was logged once, not at every retry" \
+	bash -c "[[ \$(journalctl -u spl-kmemd --after-cursor='$CURSOR' -o cat --no-pager | grep -c 'http: not serving metrics for now') == 1 ]]"
+check "...and counted once" \
+	metric_is 'spl_kmemd_errors_total{operation="http"}' 1
+
+systemctl stop spl-kmemd
+check "clean stop removes the textfile" test ! -e "$TEXTFILE"
 finish

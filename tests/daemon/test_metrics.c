@@ -73,6 +73,16 @@ static struct daemon_stats sample_stats(void)
 	st.module_loaded = true;
 	st.pressure_active = true;
 	st.last_reload_ok = false;
+	st.version = "1.2.3";
+	snprintf(st.pressure_source, sizeof(st.pressure_source), "system");
+	snprintf(st.pressure_path, sizeof(st.pressure_path), "/proc/pressure/memory");
+	snprintf(st.pressure_kind, sizeof(st.pressure_kind), "some");
+	st.pressure_threshold_us = 150000;
+	st.pressure_window_us = 1000000;
+	metrics_observe_reap(&st, 800, 1700000000);	/* 0.8 ms */
+	metrics_observe_reap(&st, 30000, 1700000001);	/* 30 ms */
+	metrics_observe_reap(&st, 9000000, 1700000002);	/* 9 s: +Inf only */
+	st.textfile_write_unix = 1700000003;
 	return st;
 }
 
@@ -114,14 +124,11 @@ static void cache_series(void **state)
 	has_line(out, "# HELP spl_kmem_caches Caches that exist.");
 	has_line(out, "# TYPE spl_kmem_caches gauge");
 	has_line(out, "spl_kmem_caches 2");
-	has_line(out, "spl_kmem_cache_info{cache=\"zio_buf_512\",backing=\"kvmem\",flags=\"kvmem,reclaimable\"} 1");
-	has_line(out, "spl_kmem_cache_info{cache=\"dnode_t\",backing=\"slab\",flags=\"slab\"} 1");
-	has_line(out, "# TYPE spl_kmem_cache_object_size_bytes gauge");
-	has_line(out, "spl_kmem_cache_object_size_bytes{cache=\"zio_buf_512\"} 512");
-	has_line(out, "spl_kmem_cache_object_size_bytes{cache=\"dnode_t\"} 1024");
-	has_line(out, "spl_kmem_cache_object_align_bytes{cache=\"dnode_t\"} 8");
-	has_line(out, "spl_kmem_cache_slab_size_bytes{cache=\"zio_buf_512\"} 1048576");
-	has_line(out, "spl_kmem_cache_objects_per_slab{cache=\"zio_buf_512\"} 1800");
+	/* The constant facts: labels of one info series per cache. */
+	has_line(out, "spl_kmem_cache_info{cache=\"zio_buf_512\",backing=\"kvmem\",flags=\"kvmem,reclaimable\",object_size=\"512\",object_align=\"8\",slab_size=\"1048576\",objects_per_slab=\"1800\"} 1");
+	has_line(out, "spl_kmem_cache_info{cache=\"dnode_t\",backing=\"slab\",flags=\"slab\",object_size=\"1024\",object_align=\"8\",slab_size=\"0\",objects_per_slab=\"0\"} 1");
+	assert_null(strstr(out, "spl_kmem_cache_object_size_bytes"));
+	assert_null(strstr(out, "spl_kmem_cache_objects_per_slab"));
 	has_line(out, "spl_kmem_cache_magazine_size{cache=\"zio_buf_512\"} 64");
 	has_line(out, "spl_kmem_cache_magazine_refill{cache=\"zio_buf_512\"} 32");
 	has_line(out, "spl_kmem_cache_magazine_auto{cache=\"zio_buf_512\"} 1");
@@ -152,22 +159,30 @@ static void cache_series(void **state)
 	free(out);
 }
 
-/* Every numeric field of the dump has a series: count them. */
+/*
+ * Every numeric field of the dump has a series or an info label: count
+ * the series a cache costs, which the documentation states (21).
+ */
 static void every_statistic(void **state)
 {
 	struct splkmem_cache_info c;
 	struct daemon_stats st = sample_stats();
 	char *out, *p;
-	int families = 0;
+	int families = 0, series = 0;
 
 	(void)state;
 	fill(&c, "x", 0);
 	out = render(&c, 1, &st);
 	for (p = out; (p = strstr(p, "# TYPE spl_kmem_cache_")); p++)
 		families++;
-	/* info + 24 statistics (every field of struct splkmem_cache_info but
-	 * name, backing and flags, which are labels of info). */
-	assert_int_equal(families, 1 + 24);
+	for (p = out; (p = strstr(p, "\nspl_kmem_cache_")); p++)
+		series++;
+	/* info + 20 statistics: every field of struct splkmem_cache_info
+	 * but name, backing, flags, obj_size, obj_align, slab_size and
+	 * slab_objs, which are labels of info. */
+	assert_int_equal(families, 1 + 20);
+	assert_int_equal(series, 21);
+	assert_int_equal(metrics_series_per_cache(), 21);
 	free(out);
 }
 
@@ -199,6 +214,27 @@ static void daemon_series(void **state)
 	has_line(out, "spl_kmemd_errors_total{operation=\"textfile\"} 5");
 	has_line(out, "spl_kmemd_errors_total{operation=\"connect\"} 0");
 	has_line(out, "spl_kmemd_errors_total{operation=\"http\"} 0");
+	has_line(out, "# TYPE spl_kmemd_build_info gauge");
+	has_line(out, "spl_kmemd_build_info{version=\"1.2.3\"} 1");
+	has_line(out, "spl_kmemd_pressure_info{source=\"system\",path=\"/proc/pressure/memory\",type=\"some\",threshold_seconds=\"0.15\",window_seconds=\"1\"} 1");
+	has_line(out, "spl_kmemd_last_reap_timestamp_seconds 1700000002");
+	has_line(out, "spl_kmemd_textfile_write_timestamp_seconds 1700000003");
+	has_line(out, "# TYPE spl_kmemd_reap_duration_seconds histogram");
+	has_line(out, "spl_kmemd_reap_duration_seconds_bucket{le=\"0.001\"} 1");
+	has_line(out, "spl_kmemd_reap_duration_seconds_bucket{le=\"0.025\"} 1");
+	has_line(out, "spl_kmemd_reap_duration_seconds_bucket{le=\"0.05\"} 2");
+	has_line(out, "spl_kmemd_reap_duration_seconds_bucket{le=\"2.5\"} 2");
+	has_line(out, "spl_kmemd_reap_duration_seconds_bucket{le=\"+Inf\"} 3");
+	has_line(out, "spl_kmemd_reap_duration_seconds_sum 9.030800");
+	has_line(out, "spl_kmemd_reap_duration_seconds_count 3");
+	free(out);
+
+	/* No trigger armed: the info series is absent, not a stale one. */
+	st.pressure_active = false;
+	out = render(NULL, 0, &st);
+	has_line(out, "# TYPE spl_kmemd_pressure_info gauge");
+	assert_null(strstr(out, "spl_kmemd_pressure_info{"));
+	has_line(out, "spl_kmemd_pressure_trigger_active 0");
 	free(out);
 }
 
@@ -249,7 +285,7 @@ static void large_values(void **state)
 	c.obj_size = UINT32_MAX;
 	out = render(&c, 1, &st);
 	has_line(out, "spl_kmem_cache_memory_bytes{cache=\"big\"} 18446744073709551615");
-	has_line(out, "spl_kmem_cache_object_size_bytes{cache=\"big\"} 4294967295");
+	has_line(out, "spl_kmem_cache_info{cache=\"big\",backing=\"kvmem\",flags=\"kvmem,reclaimable\",object_size=\"4294967295\",object_align=\"8\",slab_size=\"1048576\",objects_per_slab=\"1800\"} 1");
 	free(out);
 }
 

@@ -174,55 +174,141 @@ static void base64(void **state)
 	assert_int_equal(base64_decode("YWJj", out, 2, &n), -ENOBUFS);
 }
 
+/* pressure_resolve() with this environment. */
+static int res(const struct config *cfg, const char *watch, const char *write,
+	       const char *own, struct pressure_spec *s, char *why, size_t len)
+{
+	struct pressure_env env = { watch, write, own };
+
+	return pressure_resolve(&cfg->pressure, &env, s, why, len);
+}
+
 static void resolve(void **state)
 {
 	struct config *cfg = parse("[pressure]\ntype = full\nthreshold = 150ms\n"
-				   "window = 2s\n");
+				   "window = 2s\nsystemd_watch = yes\n");
 	struct pressure_spec s;
 	char why[200];
 
 	(void)state;
 	/* The system file, with the trigger and its NUL. */
-	assert_int_equal(pressure_resolve(&cfg->pressure, NULL, NULL, &s, why,
-					  sizeof(why)), 0);
+	assert_int_equal(res(cfg, NULL, NULL, NULL, &s, why, sizeof(why)), 0);
 	assert_true(s.enabled);
 	assert_false(s.from_systemd);
+	assert_int_equal(s.source, PSI_SRC_SYSTEM);
 	assert_string_equal(s.path, "/proc/pressure/memory");
 	assert_string_equal(s.trigger, "full 150000 2000000");
 	assert_int_equal(s.trigger_len, strlen("full 150000 2000000") + 1);
+	assert_string_equal(s.kind, "full");
+	assert_int_equal(s.threshold_us, 150000);
+	assert_int_equal(s.window_us, 2000000);
+	assert_string_equal(s.note, "");
 
-	/* systemd's settings win... */
-	assert_int_equal(pressure_resolve(&cfg->pressure, "/sys/fs/cgroup/x/memory.pressure",
-					  "c29tZSAyMDAwMDAgMjAwMDAwMAA=", &s,
-					  why, sizeof(why)), 0);
+	/* With systemd_watch = yes, systemd's settings win... */
+	assert_int_equal(res(cfg, "/sys/fs/cgroup/x/memory.pressure",
+			     "c29tZSAyMDAwMDAgMjAwMDAwMAA=",
+			     "/system.slice/spl-kmemd.service", &s, why,
+			     sizeof(why)), 0);
 	assert_true(s.from_systemd);
+	assert_int_equal(s.source, PSI_SRC_SYSTEMD);
 	assert_string_equal(s.path, "/sys/fs/cgroup/x/memory.pressure");
 	assert_string_equal(s.trigger, "some 200000 2000000");
 	assert_int_equal(s.trigger_len, 20);
+	assert_string_equal(s.kind, "some");
+	assert_int_equal(s.threshold_us, 200000);
 	/* ...a trigger without its NUL gets one... */
-	assert_int_equal(pressure_resolve(&cfg->pressure, "/x", "c29tZSAxIDI=",
-					  &s, why, sizeof(why)), 0);
+	assert_int_equal(res(cfg, "/x", "c29tZSAxIDI=", NULL, &s, why,
+			     sizeof(why)), 0);
 	assert_int_equal(s.trigger_len, strlen("some 1 2") + 1);
 	assert_int_equal(s.trigger[s.trigger_len - 1], '\0');
 	/* ...without $MEMORY_PRESSURE_WRITE, ours is written there... */
-	assert_int_equal(pressure_resolve(&cfg->pressure, "/x", NULL, &s, why,
-					  sizeof(why)), 0);
+	assert_int_equal(res(cfg, "/x", NULL, NULL, &s, why, sizeof(why)), 0);
 	assert_string_equal(s.path, "/x");
 	assert_string_equal(s.trigger, "full 150000 2000000");
 	/* .../dev/null means off... */
-	assert_int_equal(pressure_resolve(&cfg->pressure, "/dev/null", "eA==",
-					  &s, why, sizeof(why)), 0);
+	assert_int_equal(res(cfg, "/dev/null", "eA==", NULL, &s, why,
+			     sizeof(why)), 0);
 	assert_false(s.enabled);
 	assert_non_null(strstr(s.desc, "/dev/null"));
 	/* ...an empty one is ignored... */
-	assert_int_equal(pressure_resolve(&cfg->pressure, "", NULL, &s, why,
-					  sizeof(why)), 0);
+	assert_int_equal(res(cfg, "", NULL, NULL, &s, why, sizeof(why)), 0);
 	assert_string_equal(s.path, "/proc/pressure/memory");
 	/* ...and bad base64 is an error. */
-	assert_int_equal(pressure_resolve(&cfg->pressure, "/x", "!!", &s, why,
-					  sizeof(why)), -EINVAL);
+	assert_int_equal(res(cfg, "/x", "!!", NULL, &s, why, sizeof(why)),
+			 -EINVAL);
 	assert_non_null(strstr(why, "MEMORY_PRESSURE_WRITE"));
 	config_free(cfg);
+}
+
+/*
+ * The defect of systemd 254+: it points $MEMORY_PRESSURE_WATCH at the
+ * service's own cgroup.  Never watched, whatever systemd_watch says.
+ */
+static void resolve_own_cgroup_never(void **state)
+{
+	static const char own[] = "/system.slice/spl-kmemd.service";
+	static const char own_file[] =
+		"/sys/fs/cgroup/system.slice/spl-kmemd.service/memory.pressure";
+	/* systemd 257's $MEMORY_PRESSURE_WRITE: "some 200000 2000000\0" */
+	static const char sd_write[] = "c29tZSAyMDAwMDAgMjAwMDAwMAA=";
+	struct config *yes = parse("[pressure]\nsystemd_watch = yes\n");
+	struct config *def = parse("");
+	struct config *cg = parse("[pressure]\ncgroup = workload.slice\n"
+				  "systemd_watch = yes\n");
+	struct pressure_spec s;
+	char why[200];
+
+	(void)state;
+	/* The default (no): the system's pressure, with a note why. */
+	assert_false(def->pressure.systemd_watch);
+	assert_int_equal(res(def, own_file, sd_write, own, &s, why,
+			     sizeof(why)), 0);
+	assert_true(s.enabled);
+	assert_int_equal(s.source, PSI_SRC_SYSTEM);
+	assert_string_equal(s.path, "/proc/pressure/memory");
+	assert_string_equal(s.trigger, "some 100000 1000000");
+	assert_non_null(strstr(s.note, own_file));
+	assert_non_null(strstr(s.note, "systemd_watch = no"));
+	/* yes: still not its own cgroup... */
+	assert_int_equal(res(yes, own_file, sd_write, own, &s, why,
+			     sizeof(why)), 0);
+	assert_int_equal(s.source, PSI_SRC_SYSTEM);
+	assert_string_equal(s.path, "/proc/pressure/memory");
+	assert_false(s.from_systemd);
+	assert_non_null(strstr(s.note, "own cgroup"));
+	/* ...nor one below it... */
+	assert_int_equal(res(yes, "/sys/fs/cgroup/system.slice/spl-kmemd.service/sub/memory.pressure",
+			     NULL, own, &s, why, sizeof(why)), 0);
+	assert_string_equal(s.path, "/proc/pressure/memory");
+	/* ...and the configured cgroup is what is watched then. */
+	assert_int_equal(res(cg, own_file, sd_write, own, &s, why,
+			     sizeof(why)), 0);
+	assert_int_equal(s.source, PSI_SRC_CGROUP);
+	assert_string_equal(s.path,
+			    "/sys/fs/cgroup/workload.slice/memory.pressure");
+	/* A sibling whose name starts the same is not ours. */
+	assert_int_equal(res(yes, "/sys/fs/cgroup/system.slice/spl-kmemd.service2/memory.pressure",
+			     NULL, own, &s, why, sizeof(why)), 0);
+	assert_int_equal(s.source, PSI_SRC_SYSTEMD);
+	/* The root cgroup is the system's. */
+	assert_int_equal(res(yes, "/sys/fs/cgroup/memory.pressure", NULL, "/",
+			     &s, why, sizeof(why)), 0);
+	assert_int_equal(s.source, PSI_SRC_SYSTEMD);
+	assert_string_equal(s.note, "");
+	config_free(yes);
+	config_free(def);
+	config_free(cg);
+}
+
+static void own_cgroup(void **state)
+{
+	char buf[400];
+
+	(void)state;
+	/* The host runs cgroup v2 (as systemd does): a path from the root. */
+	if (pressure_own_cgroup(buf, sizeof(buf)) == 0)
+		assert_int_equal(buf[0], '/');
+	assert_int_not_equal(pressure_own_cgroup(buf, 1), 0);
 }
 
 static void resolve_config_sources(void **state)
@@ -234,22 +320,21 @@ static void resolve_config_sources(void **state)
 	(void)state;
 	cfg = parse("[pressure]\ncgroup = system.slice/x.service/\n"
 		    "systemd_watch = no\n");
-	assert_int_equal(pressure_resolve(&cfg->pressure, "/x", NULL, &s, why,
-					  sizeof(why)), 0);
+	assert_int_equal(res(cfg, "/x", NULL, NULL, &s, why, sizeof(why)), 0);
 	assert_string_equal(s.path,
 			    "/sys/fs/cgroup/system.slice/x.service/memory.pressure");
 	assert_string_equal(s.trigger, "some 100000 1000000");
+	assert_int_equal(s.source, PSI_SRC_CGROUP);
+	assert_string_equal(pressure_source_name(s.source), "cgroup");
 	config_free(cfg);
 
 	cfg = parse("[pressure]\ncgroup = /sys/fs/cgroup/a/memory.pressure\n");
-	assert_int_equal(pressure_resolve(&cfg->pressure, NULL, NULL, &s, why,
-					  sizeof(why)), 0);
+	assert_int_equal(res(cfg, NULL, NULL, NULL, &s, why, sizeof(why)), 0);
 	assert_string_equal(s.path, "/sys/fs/cgroup/a/memory.pressure");
 	config_free(cfg);
 
 	cfg = parse("[pressure]\nenabled = no\n");
-	assert_int_equal(pressure_resolve(&cfg->pressure, "/x", NULL, &s, why,
-					  sizeof(why)), 0);
+	assert_int_equal(res(cfg, "/x", NULL, NULL, &s, why, sizeof(why)), 0);
 	assert_false(s.enabled);
 	config_free(cfg);
 }
@@ -299,10 +384,10 @@ static void watch_fifo(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(sd_event_new(&seen.e), 0);
-	pressure_resolve(&cfg->pressure, NULL, NULL, &s, why, sizeof(why));
+	res(cfg, NULL, NULL, NULL, &s, why, sizeof(why));
 	snprintf(s.path, sizeof(s.path), "%s/fifo", dir);
 	assert_int_equal(mkfifo(s.path, 0600), 0);
-	assert_int_equal(pressure_start(&p, seen.e, &s, on_event, on_gone, &seen), 0);
+	assert_int_equal(pressure_start(&p, seen.e, &s, on_event, on_gone, &seen, false, NULL), 0);
 	assert_non_null(p);
 	wfd = open(s.path, O_WRONLY | O_NONBLOCK);
 	assert_true(wfd >= 0);
@@ -333,13 +418,14 @@ static void watch_socket(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(sd_event_new(&seen.e), 0);
-	pressure_resolve(&cfg->pressure, "/x", "c29tZSAxIDI=", &s, why, sizeof(why));
+	cfg->pressure.systemd_watch = true;
+	res(cfg, "/x", "c29tZSAxIDI=", NULL, &s, why, sizeof(why));
 	snprintf(s.path, sizeof(s.path), "%s/sock", dir);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
 	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(lfd, 1), 0);
-	assert_int_equal(pressure_start(&p, seen.e, &s, on_event, on_gone, &seen), 0);
+	assert_int_equal(pressure_start(&p, seen.e, &s, on_event, on_gone, &seen, false, NULL), 0);
 	cfd = accept(lfd, NULL, NULL);
 	assert_true(cfd >= 0);
 	/* The trigger text goes to the socket too. */
@@ -355,7 +441,7 @@ static void watch_socket(void **state)
 	seen.e = sd_event_unref(seen.e);
 	assert_int_equal(sd_event_new(&seen.e), 0);
 	pressure_stop(p);
-	assert_int_equal(pressure_start(&p, seen.e, &s, on_event, on_gone, &seen), 0);
+	assert_int_equal(pressure_start(&p, seen.e, &s, on_event, on_gone, &seen, false, NULL), 0);
 	cfd = accept(lfd, NULL, NULL);
 	close(cfd);
 	run_once(seen.e);
@@ -375,16 +461,20 @@ static void watch_unavailable(void **state)
 	struct pressure *p = (struct pressure *)1;
 	sd_event *e;
 	char why[100];
+	int err = 0;
 
 	(void)state;
 	assert_int_equal(sd_event_new(&e), 0);
-	pressure_resolve(&cfg->pressure, NULL, NULL, &s, why, sizeof(why));
-	/* Missing file: one log line, "not available", no failure. */
-	assert_int_equal(pressure_start(&p, e, &s, on_event, on_gone, NULL), 1);
+	res(cfg, NULL, NULL, NULL, &s, why, sizeof(why));
+	/* Missing file: one log line, "not available", no failure; the
+	 * caller learns ENOENT (a cgroup that may appear: it retries). */
+	assert_int_equal(pressure_start(&p, e, &s, on_event, on_gone, NULL, false, &err), 1);
 	assert_null(p);
+	assert_int_equal(err, ENOENT);
+	assert_int_equal(s.source, PSI_SRC_CGROUP);
 	/* Off: the same. */
 	s.enabled = false;
-	assert_int_equal(pressure_start(&p, e, &s, on_event, on_gone, NULL), 1);
+	assert_int_equal(pressure_start(&p, e, &s, on_event, on_gone, NULL, false, NULL), 1);
 	assert_null(p);
 	sd_event_unref(e);
 	config_free(cfg);
@@ -399,6 +489,8 @@ int main(void)
 		cmocka_unit_test(cooldown),
 		cmocka_unit_test(base64),
 		cmocka_unit_test(resolve),
+		cmocka_unit_test(resolve_own_cgroup_never),
+		cmocka_unit_test(own_cgroup),
 		cmocka_unit_test(resolve_config_sources),
 		cmocka_unit_test(watch_fifo),
 		cmocka_unit_test(watch_socket),

@@ -115,6 +115,7 @@ host_checks() {
 	exports_check exports-no-clash "$BUILD_DIR/obj/6.1-w1/kernel/Module.symvers"
 	exports_check exports-selftest --self-test
 	make_check daemon-unit -C "$REPO_ROOT/daemon" check
+	make_check ctl-tmux -C "$REPO_ROOT/ctl" check
 	log "host checks took $((SECONDS - start))s"
 }
 
@@ -214,7 +215,13 @@ main() {
 				case $suite in
 				vm) vm_check "$id" "$VM_LIB_DIR/run.sh" "$id" ;;
 				genl) vm_check "genl-$id" "$REPO_ROOT/tests/genl/run-vm.sh" "$id" ;;
-				daemon) vm_check "daemon-$id" "$REPO_ROOT/tests/daemon/run-vm.sh" "$id" ;;
+				daemon)
+					# Debian 12's systemd (252) and Debian 13's (257).
+					vm_check "daemon-$id" "$REPO_ROOT/tests/daemon/run-vm.sh" "$id"
+					t+=" $suite ${VM_SECONDS}s"
+					suite=daemon-deb13
+					vm_check "daemon-$id-deb13" "$REPO_ROOT/tests/daemon/run-vm.sh" --rootfs 13 "$id"
+					;;
 				esac
 				t+=" $suite ${VM_SECONDS}s"
 			done

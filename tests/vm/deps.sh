@@ -18,6 +18,8 @@ PACKAGES=(
 	libnl-3-dev libnl-genl-3-dev libjson-c-dev pkg-config
 	libsystemd-dev libinih-dev libmicrohttpd-dev libcmocka-dev prometheus
 	e2fsprogs
+	# splkmemctl top in a real terminal (make -C ctl check).
+	tmux
 	# The debug kernel (tests/vm/debug-kernel.sh).
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev
 	debhelper dh-dkms dkms devscripts dpkg-dev fakeroot lintian rpm rpmlint
