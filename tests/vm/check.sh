@@ -112,6 +112,7 @@ host_checks() {
 	exports_check exports-no-clash "$BUILD_DIR/obj/6.1-w1/kernel/Module.symvers"
 	exports_check exports-selftest --self-test
 	make_check daemon-unit -C "$REPO_ROOT/daemon" check
+	make_check monitoring -C "$REPO_ROOT/monitoring" check
 	log "host checks took $((SECONDS - start))s"
 }
 
