@@ -18,6 +18,8 @@ PACKAGES=(
 	debootstrap rsync util-linux coreutils
 	libnl-3-dev libnl-genl-3-dev libjson-c-dev pkg-config
 	libsystemd-dev libinih-dev libmicrohttpd-dev libcmocka-dev prometheus
+	# monitoring/check-dashboard.py.
+	python3
 	e2fsprogs
 	# The debug kernel (tests/vm/debug-kernel.sh).
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev
