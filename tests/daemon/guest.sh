@@ -292,6 +292,11 @@ check "module reload: reconnects" wait_for 30 logged 'connected to the spl_kmem 
 check "module reload: the new caches get their magazine size" wait_for 30 mag_is demo_4k 32
 check "module reload: module_loaded metric is 1" wait_for 10 metric_is spl_kmemd_module_loaded 1
 
+# ---- 8b. a Prometheus server scrapes it, and alerts (prometheus.sh) ----
+
+# shellcheck source=prometheus.sh
+. "$MODDIR/prometheus.sh"
+
 # ---- 9. a bad file at start: refuses to start, names file:line ----
 
 systemctl stop spl-kmemd

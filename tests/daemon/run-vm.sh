@@ -36,6 +36,8 @@ ROOTFS_BASE=$BUILD_DIR/daemon-vm/rootfs-base
 ROOTFS_STAMP=$BUILD_DIR/daemon-vm/rootfs-base.stamp
 # procps: /bin/kill, for the unit's ExecReload=.
 ROOTFS_PKGS=systemd,systemd-sysv,udev,kmod,procps,libnl-3-200,libnl-genl-3-200,libinih1,libmicrohttpd12,libsystemd0,libjson-c5
+# prometheus: the server that scrapes spl-kmemd in tests/daemon/prometheus.sh.
+ROOTFS_PKGS+=,prometheus
 GUEST_DIR=/usr/local/lib/spl-kmemd-test
 GUEST_OUT=/var/tmp/spl-kmemd-test
 
@@ -113,6 +115,11 @@ make_image() {
 	install -m 644 "$obj/kernel/spl_kmem.ko" "$obj/tests/genl/kmod/spl_kmem_genl_test.ko" \
 		"$stage$GUEST_DIR/"
 	install -m 755 "$obj/tests/daemon/hog" "$obj/tests/daemon/guest.sh" "$stage$GUEST_DIR/"
+	# The Prometheus scenario (tests/daemon/prometheus.sh) and the shipped rules.
+	install -m 644 "$obj/tests/daemon/prometheus.sh" "$obj/monitoring/prometheus/spl-kmem.rules.yml" \
+		"$stage$GUEST_DIR/"
+	# Started by prometheus.sh only: not at boot, competing with the other scenarios.
+	rm -f "$stage/etc/systemd/system/multi-user.target.wants/prometheus.service"
 	cat >"$stage/etc/systemd/system/spl-kmemd-test.service" <<EOF
 [Unit]
 Description=spl-kmemd VM test
@@ -149,7 +156,7 @@ extract() {
 	mkdir -p "$vmdir/out"
 	for f in results.txt journal.txt status.txt verify.txt security.txt \
 		textfile.prom http.prom http-after-reap.prom textfile-after-reap.prom \
-		good.conf demo.txt; do
+		good.conf demo.txt prometheus.txt; do
 		debugfs -R "dump $GUEST_OUT/$f $vmdir/out/$f" "$vmdir/rootfs.img" \
 			>/dev/null 2>&1 || true
 		[[ -s $vmdir/out/$f ]] || rm -f "$vmdir/out/$f"
