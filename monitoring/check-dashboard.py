@@ -72,8 +72,8 @@ def variable_query(q):
 
 
 def check_structure(dash):
-    if dash.get("schemaVersion", 0) < 39:
-        problem(f"schemaVersion {dash.get('schemaVersion')}: want 39 (Grafana 11) or later")
+    if dash.get("schemaVersion", 0) < 42:
+        problem(f"schemaVersion {dash.get('schemaVersion')}: want 42 (Grafana 13's classic model) or later")
     variables = {v.get("name"): v for v in dash.get("templating", {}).get("list", [])}
     ds = variables.get("datasource")
     if not ds or ds.get("type") != "datasource" or ds.get("query") != "prometheus":
