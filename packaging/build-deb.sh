@@ -4,6 +4,7 @@
 # Build the Debian packages with dpkg-buildpackage ("make deb").
 #
 #   spl-kmem-dkms_<v>_all.deb     once, on this machine (Architecture: all)
+#   spl-kmem-monitoring_<v>_all.deb  the same
 #   <release>/spl-kmem-tools_<v>_<arch>.deb
 #                                 for each release, built in that release:
 #                                 bookworm on this machine when it is
@@ -15,7 +16,7 @@
 #   RELEASE   bookworm and/or trixie (default: this machine's release)
 #   --out     output directory (default: build/deb)
 # Missing build dependencies are installed with apt-get (as root).
-# Output: DIR/spl-kmem-dkms_*.deb, DIR/RELEASE/spl-kmem-tools_*.deb,
+# Output: DIR/spl-kmem-{dkms,monitoring}_*.deb, DIR/RELEASE/spl-kmem-tools_*.deb,
 # DIR/lintian-*.txt.  Exit 1 when a build fails or lintian reports an error.
 set -euo pipefail
 # shellcheck disable=SC2034  # read by lib.sh
@@ -76,7 +77,7 @@ run_lintian() { # name lintian-command...
 build_indep() {
 	local stage=$OUT/src/indep version
 	version=$(cat "$SRC/VERSION")
-	log "building spl-kmem-dkms (Architecture: all) here"
+	log "building spl-kmem-dkms and spl-kmem-monitoring (Architecture: all) here"
 	stage_source "$stage/spl-kmem-$version"
 	build_deps_host "$stage/spl-kmem-$version" --indep-only
 	(cd "$stage/spl-kmem-$version" && bounded 900 dpkg-buildpackage -us -uc -A) \
@@ -84,8 +85,8 @@ build_indep() {
 		tail -n 40 "$OUT/build-indep.log"
 		die "dpkg-buildpackage -A failed (log: $OUT/build-indep.log)"
 	}
-	rm -f "$OUT"/spl-kmem-dkms_*.deb
-	cp "$stage"/spl-kmem-dkms_*.deb "$OUT/"
+	rm -f "$OUT"/spl-kmem-dkms_*.deb "$OUT"/spl-kmem-monitoring_*.deb
+	cp "$stage"/spl-kmem-dkms_*.deb "$stage"/spl-kmem-monitoring_*.deb "$OUT/"
 	if ((LINTIAN)); then
 		run_lintian indep lintian --info "$stage"/*.changes
 	fi

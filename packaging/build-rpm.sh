@@ -3,20 +3,21 @@
 #
 # Build the RPMs with rpmbuild ("make rpm").  On this Debian machine:
 #   1. the Source0 tarball from a clean copy of the tree;
-#   2. spl-kmem-dkms (noarch): rpmbuild -bb --without tools, the package
-#      dnf users install (its content does not depend on the build host);
+#   2. spl-kmem-dkms and spl-kmem-monitoring (noarch): rpmbuild -bb
+#      --without tools, the packages dnf users install (their content does
+#      not depend on the build host);
 #   3. the tools part of the spec, checked: rpmspec --parse, and a
 #      throw-away rpmbuild of spl-kmem-tools against Debian's libraries
 #      (--nodeps, systemd scriptlet macros stubbed) that proves %install and
 #      %files agree; that RPM is deleted, being linked against Debian's
 #      libraries (build it on Fedora/RHEL with rpmbuild -ba);
-#   4. rpmlint on the spec and on the dkms RPM.
+#   4. rpmlint on the spec and on the noarch RPMs.
 #
 # usage: build-rpm.sh [--all] [--out DIR]        (default: build/rpm)
 #   --all   on Fedora/RHEL ("make rpm-all"): rpmbuild -ba of the whole spec
 #           instead (build dependencies installed with dnf beforehand), the
-#           source RPM and both binary RPMs copied to DIR
-# Output: DIR/spl-kmem-dkms-<v>-<r>.noarch.rpm, DIR/SOURCES/spl-kmem-<v>.tar.gz,
+#           source RPM and every binary RPM copied to DIR
+# Output: DIR/spl-kmem-{dkms,monitoring}-<v>-<r>.noarch.rpm, DIR/SOURCES/spl-kmem-<v>.tar.gz,
 # DIR/SPECS/spl-kmem.spec, DIR/rpmlint.txt.  Exit 1 when a step fails or
 # rpmlint reports an error.
 set -euo pipefail
@@ -85,12 +86,12 @@ if ((ALL)); then
 	exit 0
 fi
 
-log "rpmbuild -bb --without tools: spl-kmem-dkms (noarch)"
+log "rpmbuild -bb --without tools: spl-kmem-dkms and spl-kmem-monitoring (noarch)"
 rpmbuild_ "$OUT" -bb --without tools "$OUT/SPECS/spl-kmem.spec" >"$OUT/rpmbuild-dkms.log" 2>&1 || {
 	tail -n 40 "$OUT/rpmbuild-dkms.log"
 	die "rpmbuild failed (log: $OUT/rpmbuild-dkms.log)"
 }
-mv "$OUT"/RPMS/noarch/spl-kmem-dkms-*.noarch.rpm "$OUT/"
+mv "$OUT"/RPMS/noarch/spl-kmem-dkms-*.noarch.rpm "$OUT"/RPMS/noarch/spl-kmem-monitoring-*.noarch.rpm "$OUT/"
 rpm_file=$(ls "$OUT"/spl-kmem-dkms-*.noarch.rpm)
 log "built $(basename "$rpm_file"):"
 rpm -qlp "$rpm_file" | sed 's/^/  /' | head -n 8
@@ -109,6 +110,14 @@ if ! grep -q 'dkms remove -m spl-kmem' "$OUT/scriptlets.txt" ||
 	! grep -q 'dkms install -m spl-kmem' "$OUT/scriptlets.txt"; then
 	die "the dkms RPM's scriptlets do not call dkms"
 fi
+
+mon_file=$(ls "$OUT"/spl-kmem-monitoring-*.noarch.rpm)
+log "built $(basename "$mon_file"):"
+rpm -qlp "$mon_file" | sed 's/^/  /'
+rpm -qlp "$mon_file" | grep -qx /usr/share/spl-kmem/prometheus/spl-kmem.rules.yml &&
+	rpm -qlp "$mon_file" | grep -qx /usr/share/spl-kmem/grafana/spl-kmem.json &&
+	! rpm -qlp "$mon_file" | grep -vqE '^/usr/share/(spl-kmem|doc/spl-kmem-monitoring[^/]*)(/|$)' ||
+	die "the monitoring RPM does not hold exactly /usr/share/spl-kmem/{prometheus,grafana}/"
 
 log "rpmspec --parse (tools included)"
 rpmspec --define "_sourcedir $OUT/SOURCES" --parse "$OUT/SPECS/spl-kmem.spec" >"$OUT/spec-parsed.txt" 2>"$OUT/spec-parse.err" || {
@@ -137,8 +146,8 @@ fi
 
 log "rpmlint"
 rc=0
-rpmlint "$OUT/SPECS/spl-kmem.spec" "$rpm_file" >"$OUT/rpmlint-unfiltered.txt" 2>&1 || true
-rpmlint -r "$PKG_DIR/rpm/spl-kmem.rpmlintrc" "$OUT/SPECS/spl-kmem.spec" "$rpm_file" \
+rpmlint "$OUT/SPECS/spl-kmem.spec" "$rpm_file" "$mon_file" >"$OUT/rpmlint-unfiltered.txt" 2>&1 || true
+rpmlint -r "$PKG_DIR/rpm/spl-kmem.rpmlintrc" "$OUT/SPECS/spl-kmem.spec" "$rpm_file" "$mon_file" \
 	>"$OUT/rpmlint.txt" 2>&1 || rc=$?
 cat "$OUT/rpmlint.txt"
 errors=$(grep -cE '^[^ ]+: E: ' "$OUT/rpmlint.txt" || true)

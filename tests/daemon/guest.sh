@@ -352,6 +352,12 @@ check "monitor -w: says the module is back, then prints its events" \
 kill "$monw" 2>/dev/null
 wait "$monw" 2>/dev/null
 
+# ---- 8b. a Prometheus server scrapes it, and alerts (prometheus.sh) ----
+
+# Only where run-vm.sh put it in the image (one kernel: see there).
+# shellcheck source=prometheus.sh
+[[ ! -f $MODDIR/prometheus.sh ]] || . "$MODDIR/prometheus.sh"
+
 # ---- 9. a bad file at start: refuses to start, names file:line ----
 
 systemctl stop spl-kmemd

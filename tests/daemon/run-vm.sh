@@ -51,7 +51,8 @@ ROOTFS_COMMON=systemd,systemd-sysv,udev,kmod,procps,libnl-3-200,libnl-genl-3-200
 rootfs_select() {
 	case $ROOTFS in
 	12 | bookworm) ROOTFS=12 ROOTFS_CODENAME=bookworm
-		ROOTFS_PKGS=$ROOTFS_COMMON,libmicrohttpd12 ;;
+		# prometheus: the server of tests/daemon/prometheus.sh.
+		ROOTFS_PKGS=$ROOTFS_COMMON,libmicrohttpd12,prometheus ;;
 	13 | trixie) ROOTFS=13 ROOTFS_CODENAME=trixie
 		ROOTFS_PKGS=$ROOTFS_COMMON,libmicrohttpd12t64 ;;
 	*) die "unknown --rootfs '$ROOTFS' (known: 12, 13)" ;;
@@ -177,6 +178,15 @@ StandardOutput=journal+console
 [Install]
 WantedBy=multi-user.target
 EOF
+	# The Prometheus scenario (tests/daemon/prometheus.sh) and the shipped
+	# rules: it tests userspace only, so one kernel (6.1) runs it unless
+	# PROMETHEUS=1|0 says otherwise; Debian 12's rootfs has the server.
+	if ((ROOTFS == 12)) && [[ ${PROMETHEUS:-$([[ $KID == 6.1 ]] && echo 1 || echo 0)} == 1 ]]; then
+		install -m 644 "$obj/tests/daemon/prometheus.sh" "$obj/monitoring/prometheus/spl-kmem.rules.yml" \
+			"$stage$GUEST_DIR/"
+	fi
+	# Started by prometheus.sh only: not at boot, competing with the other scenarios.
+	rm -f "$stage/etc/systemd/system/multi-user.target.wants/prometheus.service"
 	cat >"$stage/etc/systemd/system/spl-kmemd-test.service" <<EOF
 [Unit]
 Description=spl-kmemd VM test
@@ -215,7 +225,7 @@ extract() {
 	mkdir -p "$vmdir/out"
 	for f in results.txt journal.txt status.txt verify.txt security.txt \
 		textfile.prom http.prom http-after-reap.prom textfile-after-reap.prom \
-		good.conf demo.txt monitor.json monitor-w.txt; do
+		good.conf demo.txt monitor.json monitor-w.txt prometheus.txt; do
 		debugfs -R "dump $GUEST_OUT/$f $vmdir/out/$f" "$vmdir/rootfs.img" \
 			>/dev/null 2>&1 || true
 		[[ -s $vmdir/out/$f ]] || rm -f "$vmdir/out/$f"

@@ -108,6 +108,35 @@ check_rpm() {
 	fi
 }
 
+# spl-kmem-monitoring, .deb and .rpm: the rules and the dashboard where the
+# README says, and the installed rules still load in Prometheus.
+check_monitoring_pkg() {
+	local kind=$1 pkg=$2 x=$OUT/monitoring-$1 want got
+	want=$'/usr/share/spl-kmem/grafana/spl-kmem.json\n/usr/share/spl-kmem/prometheus/spl-kmem.rules.yml'
+	rm -rf "$x"
+	mkdir -p "$x"
+	if [[ ! -f $pkg ]]; then
+		fail "spl-kmem-monitoring $kind" "no package ($pkg)"
+		return
+	fi
+	if [[ $kind == deb ]]; then
+		dpkg-deb -x "$pkg" "$x"
+	else
+		rpm2cpio "$pkg" | (cd "$x" && cpio -idm --quiet)
+	fi
+	got=$(cd "$x" && find . -type f -path './usr/share/spl-kmem/*' | sed 's|^\.||' | LC_ALL=C sort)
+	if [[ $got != "$want" ]]; then
+		fail "spl-kmem-monitoring $kind" "holds $(tr '\n' ' ' <<<"$got"), not $(tr '\n' ' ' <<<"$want")"
+	elif ! promtool check rules "$x/usr/share/spl-kmem/prometheus/spl-kmem.rules.yml" >"$x.promtool" 2>&1; then
+		fail "spl-kmem-monitoring $kind" "promtool check rules: $(tr '\n' ' ' <"$x.promtool" | head -c 300)"
+	elif ! python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$x/usr/share/spl-kmem/grafana/spl-kmem.json"; then
+		fail "spl-kmem-monitoring $kind" "the dashboard is not JSON"
+	else
+		pass "spl-kmem-monitoring $kind: rules ($(grep -o 'SUCCESS: [0-9]* rules' "$x.promtool")) and dashboard in /usr/share/spl-kmem"
+	fi
+	rm -rf "$x" "$x.promtool"
+}
+
 write_result() {
 	local verdict=pass why=""
 	((FAILED == 0 && PASSED > 0)) || verdict=fail
@@ -138,6 +167,8 @@ main() {
 	check_dkms_tree
 	check_deb "${releases[@]}"
 	check_rpm
+	check_monitoring_pkg deb "$(ls "$BUILD_DIR"/deb/spl-kmem-monitoring_*_all.deb 2>/dev/null | sort -V | tail -n1)"
+	check_monitoring_pkg rpm "$(ls "$BUILD_DIR"/rpm/spl-kmem-monitoring-*.noarch.rpm 2>/dev/null | sort -V | tail -n1)"
 	write_result
 }
 

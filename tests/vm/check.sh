@@ -116,6 +116,7 @@ host_checks() {
 	exports_check exports-selftest --self-test
 	make_check daemon-unit -C "$REPO_ROOT/daemon" check
 	make_check ctl-tmux -C "$REPO_ROOT/ctl" check
+	make_check monitoring -C "$REPO_ROOT/monitoring" check
 	log "host checks took $((SECONDS - start))s"
 }
 

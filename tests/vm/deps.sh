@@ -17,6 +17,8 @@ PACKAGES=(
 	debootstrap rsync util-linux coreutils
 	libnl-3-dev libnl-genl-3-dev libjson-c-dev pkg-config
 	libsystemd-dev libinih-dev libmicrohttpd-dev libcmocka-dev prometheus
+	# monitoring/check-dashboard.py.
+	python3
 	e2fsprogs
 	# splkmemctl top in a real terminal (make -C ctl check).
 	tmux
