@@ -162,7 +162,8 @@ t_tunables() {
 		'.[name=magazine_size].max==256' '.[name=slab_limit].value==16384' \
 		'.[name=kmem_threads].min==1' '.[name=kmem_threads].max==64' || return
 	ok $n splkmemctl -j get slab_limit || return
-	js $n '.name==slab_limit' '.value==16384' || return
+	# One shape per command: an array, of one tunable here.
+	js $n '.length==1' '.[name=slab_limit].value==16384' || return
 	refused $n 1 'no such tunable.*attribute tunable.name' splkmemctl get nosuch || return
 	pass $n
 
@@ -243,7 +244,7 @@ t_unprivileged() {
 	refused $n 1 "$perm" asuser $NOBODY splkmemctl top -n 1 || return
 	refused $n 1 "$perm" asuser $NOBODY splkmemctl monitor -c 1 || return
 	ok $n asuser $NOBODY splkmemctl -j get magazine_size || return
-	js $n '.name==magazine_size' '.value==0' || return
+	js $n '.length==1' '.[name=magazine_size].value==0' || return
 	refused $n 1 "$perm" asuser $NOBODY splkmemctl set magazine_size 64 || return
 	refused $n 1 "$perm" asuser $NOBODY splkmemctl magazine demo_4k 8 || return
 	refused $n 1 "$perm" asuser $NOBODY splkmemctl reap || return
@@ -303,9 +304,11 @@ t_monitor() {
 	[ "$ne" -ge 2 ] && [ "$ne" -le 20 ] || { fail $n "$ne emergency events"; return; }
 	grep -qE '"event":"emergency".*"missed":[1-9]' $T/mon.json ||
 		{ fail $n "no emergency event counts missed ones"; return; }
-	grep -qE '^cache-new +demo_4k kvmem objsize 4\.0K$' $T/mon.txt &&
-		grep -qE '^reap +demo_4k [0-9]+ slabs ' $T/mon.txt &&
-		grep -qE '^cache-del +demo_4k$' $T/mon.txt || { fail $n "text events"; return; }
+	# Each line starts with a local timestamp, milliseconds and zone.
+	ts='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}[+-][0-9]{4} '
+	grep -qE "${ts}cache-new +demo_4k kvmem objsize 4\.0K$" $T/mon.txt &&
+		grep -qE "${ts}reap +demo_4k [0-9]+ slabs " $T/mon.txt &&
+		grep -qE "${ts}cache-del +demo_4k$" $T/mon.txt || { fail $n "text events"; return; }
 	pass $n
 }
 
