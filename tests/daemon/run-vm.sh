@@ -129,8 +129,12 @@ rootfs_ensure() {
 	exec {ROOTFS_LOCK_FD}>"$BUILD_DIR/daemon-vm/.lock-$ROOTFS_CODENAME"
 	flock -w 3600 "$ROOTFS_LOCK_FD" || die "timed out waiting for the rootfs lock"
 	# The stamp holds the package list: a new list makes a new root.
-	[[ -x $ROOTFS_BASE/lib/systemd/systemd &&
-		$(cat "$ROOTFS_STAMP" 2>/dev/null) == "$ROOTFS_PKGS" ]] && return 0
+	# The lock is only for making it: runs that share it go on in parallel.
+	if [[ -x $ROOTFS_BASE/lib/systemd/systemd &&
+		$(cat "$ROOTFS_STAMP" 2>/dev/null) == "$ROOTFS_PKGS" ]]; then
+		exec {ROOTFS_LOCK_FD}>&-
+		return 0
+	fi
 	command -v debootstrap >/dev/null || die "debootstrap is not installed"
 	log "creating the Debian $ROOTFS ($ROOTFS_CODENAME) guest root file system (log: $log)"
 	rm -rf --one-file-system "$ROOTFS_BASE" "$ROOTFS_BASE.tmp"
@@ -141,6 +145,7 @@ rootfs_ensure() {
 	fi
 	mv "$ROOTFS_BASE.tmp" "$ROOTFS_BASE"
 	echo "$ROOTFS_PKGS" >"$ROOTFS_STAMP"
+	exec {ROOTFS_LOCK_FD}>&-
 	log "root file system ready in $((SECONDS - start))s"
 }
 
