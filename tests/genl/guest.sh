@@ -173,7 +173,7 @@ t_tunables() {
 	[ "$(cat $SP/obj_per_slab)" = 16 ] || { fail $n "sysfs does not see netlink's value"; return; }
 	echo 8 >$SP/obj_per_slab
 	ok $n splkmemctl -j get obj_per_slab || return
-	js $n '.value==8' || return
+	js $n '.[name=obj_per_slab].value==8' || return
 	refused $n 1 'magazine_size must be 0 or 2\.\.256.*attribute tunable.value' \
 		splkmemctl set magazine_size 1 || return
 	refused $n 1 'kmem_threads must be 1\.\.64' splkmemctl set kmem_threads 65 || return
