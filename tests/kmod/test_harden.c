@@ -12,7 +12,6 @@
 #include <linux/cpu.h>
 #include <linux/delay.h>
 #include <linux/err.h>
-#include <linux/fs.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -994,18 +993,20 @@ out:
 /* ---- create_fail ---------------------------------------------------- */
 
 #ifdef CONFIG_FAULT_INJECTION
-/* Write @val to a debugfs knob; the guest mounts debugfs on the debug kernel. */
-static int kt_knob(const char *path, const char *val)
+/*
+ * Does fail-nth reach sleeping slab allocations here?  failslab ignores
+ * them unless /sys/kernel/debug/failslab/ignore-gfp-wait is N (the guest
+ * sets it; a module cannot write a debugfs bool through kernel_write()).
+ */
+static bool kt_failnth_works(void)
 {
-	struct file *f = filp_open(path, O_WRONLY, 0);
-	loff_t pos = 0;
-	ssize_t n;
+	void *p;
 
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	n = kernel_write(f, val, strlen(val), &pos);
-	filp_close(f, NULL);
-	return n < 0 ? n : 0;
+	WRITE_ONCE(current->fail_nth, 1);
+	p = kmalloc(64, GFP_KERNEL | __GFP_NOWARN);
+	WRITE_ONCE(current->fail_nth, 0);
+	kfree(p);
+	return !p;
 }
 
 #define KT_CF_MAX	400
@@ -1055,10 +1056,8 @@ void kt_create_fail(struct kt_ctx *t)
 {
 	unsigned int points = 0;
 
-	/* By default both ignore sleeping allocations: take them too. */
-	if (kt_knob("/sys/kernel/debug/failslab/ignore-gfp-wait", "N") ||
-	    kt_knob("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N")) {
-		kt_skip(t, "failslab/fail_page_alloc debugfs knobs not available (debugfs not mounted?)");
+	if (!kt_failnth_works()) {
+		kt_skip(t, "fail-nth does not reach GFP_KERNEL allocations: write N to /sys/kernel/debug/failslab/ignore-gfp-wait and fail_page_alloc/ignore-gfp-wait first");
 		return;
 	}
 	/*
@@ -1066,8 +1065,6 @@ void kt_create_fail(struct kt_ctx *t)
 	 * inside the Linux slab prints the kernel's own stack dump.
 	 */
 	kt_create_fail_one(t, SPLKMEM_KMC_KVMEM, SZ_32K, &points);
-	kt_knob("/sys/kernel/debug/failslab/ignore-gfp-wait", "Y");
-	kt_knob("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "Y");
 	kt_detail(t, "creation failed at each of %u allocations in turn", points);
 }
 #else
