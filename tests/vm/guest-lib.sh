@@ -59,3 +59,18 @@ kmemleak_end() {
 	guest_say 5 "KMEMLEAK: scan done, $_kml_n leak(s) reported"
 	[ "$_kml_n" = 0 ]
 }
+
+# On a kernel with fault injection (the debug kernel): let /proc/self/fail-nth
+# reach sleeping allocations too (failslab and fail_page_alloc ignore them by
+# default), and keep the injected failures quiet: their stack dumps would be
+# taken for kernel trouble by the log scan.  The tests that inject (the
+# allocator suite's create_fail) print SKIP where this is missing.
+fault_injection_setup() {
+	[ -d /sys/kernel/debug/failslab ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	for _fi in failslab fail_page_alloc; do
+		[ -d "/sys/kernel/debug/$_fi" ] || continue
+		echo N >"/sys/kernel/debug/$_fi/ignore-gfp-wait"
+		echo 0 >"/sys/kernel/debug/$_fi/verbose"
+		guest_say 5 "FAULT-INJECTION: $_fi reaches sleeping allocations, quietly"
+	done
+}

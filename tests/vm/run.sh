@@ -49,6 +49,7 @@ h() { echo "<5>HARNESS: $*" 2>/dev/null >/dev/kmsg || echo "HARNESS: $*"; }
 h "guest up: kernel $(uname -r), $(nproc) cpus, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)"
 . /lib/guest-lib.sh
 kmemleak_begin
+fault_injection_setup
 for m in $(cat /modules/deps.list); do
 	insmod "/modules/deps/$m" || h "insmod dependency $m FAILED"
 done
