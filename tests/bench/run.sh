@@ -56,10 +56,6 @@ PACKAGES=(
 	libinih-dev libmicrohttpd-dev
 )
 
-# Kernel log lines that mean the guest kernel is unhappy (as tests/vm/run.sh).
-BAD_CASE='BUG:|WARNING:|Oops|Call Trace|Kernel panic|kernel BUG at|UBSAN:|KASAN:|KFENCE:|list_(add|del) corruption'
-BAD_NOCASE='general protection|soft lockup|hung task|hung_task|blocked for more than|bad page|rcu.{0,40}stall|unable to handle'
-
 usage() {
 	awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2
 	exit 2
@@ -89,17 +85,10 @@ deps() {
 }
 
 build() {
-	local obj=$BUILD_DIR/obj/$OBJ_NAME blog
-	"$VM_LIB_DIR/build.sh" --kernel-only --obj "$OBJ_NAME" "$KERNEL_ID" >/dev/null ||
-		die "building spl_kmem.ko failed (see $obj/build.log)"
-	blog=$obj/bench-build.log
-	if ! bounded 600 make -j"$(nproc)" -C "$obj/tests/bench/kmod" KDIR="$KDIR" \
-		SPL_KMEM_SYMVERS="$obj/kernel/Module.symvers" >"$blog" 2>&1; then
-		cat "$blog"
-		die "building spl_kmem_bench.ko failed"
-	fi
+	local obj=$BUILD_DIR/obj/$OBJ_NAME
+	kmod_build "$obj" tests/bench/kmod tests/genl/kmod ||
+		die "building the modules failed (see $obj/build.log)"
 	[[ -f $obj/tests/bench/kmod/spl_kmem_bench.ko ]] || die "spl_kmem_bench.ko was not produced"
-	log "built $obj/kernel/spl_kmem.ko and spl_kmem_bench.ko"
 	build_control "$obj"
 }
 
@@ -175,9 +164,7 @@ CTL_STAGE_BOOTS=${CTL_STAGE_BOOTS:-fast conc}
 build_control() {
 	local obj=$1 blog=$1/control-build.log
 	: >"$blog"
-	if ! bounded 600 make -j"$(nproc)" -C "$obj/tests/genl/kmod" KDIR="$KDIR" \
-		SPL_KMEM_SYMVERS="$obj/kernel/Module.symvers" >>"$blog" 2>&1 ||
-		! bounded 600 make -C "$obj/ctl" STATIC=1 >>"$blog" 2>&1 ||
+	if ! bounded 600 make -C "$obj/ctl" STATIC=1 >>"$blog" 2>&1 ||
 		! bounded 600 make -C "$obj/daemon" >>"$blog" 2>&1 ||
 		! bounded 600 make -C "$obj/tests/genl/tools" "$obj/tests/genl/tools/nldump" >>"$blog" 2>&1 ||
 		! cc -O2 -Wall -Wextra -Werror -static -o "$obj/tests/bench/ctltime" \
@@ -187,7 +174,7 @@ build_control() {
 		cat "$blog"
 		die "building the control-plane benchmark failed"
 	fi
-	log "built splkmemctl, spl-kmemd, spl_kmem_genl_test.ko, ctltime and hog"
+	log "built splkmemctl, spl-kmemd, ctltime and hog"
 }
 
 # Copy a dynamically linked program and the libraries it needs.
@@ -295,7 +282,7 @@ judge() {
 	if grep -q 'spl_kmem_bench: R error' "$txt"; then
 		reasons+=("$(grep -c 'R error' "$txt") benchmark error line(s)")
 	fi
-	bad=$(grep -vE 'Command line: |HARNESS: ' "$txt" | { grep -E "$BAD_CASE" || true; grep -iE "$BAD_NOCASE" || true; } | head -n 20)
+	bad=$(vm_bad_lines "$txt" 'Command line: |HARNESS: ' | head -n 20)
 	[[ -z $bad ]] || reasons+=("kernel log has BUG/WARNING/Oops/lockup lines")
 	if ((${#reasons[@]})); then
 		tail -n 60 "$txt"
@@ -347,7 +334,7 @@ main() {
 		return 0
 	fi
 	deps
-	kernel_resolve "$KERNEL_ID"
+	kernel_prepare "$KERNEL_ID"
 	OBJ_DIR=$BUILD_DIR/obj/$OBJ_NAME
 	((do_build == 0)) || build
 	mkdir -p "$RESULTS"

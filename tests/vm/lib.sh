@@ -611,7 +611,14 @@ kmod_build() { # obj [dir...]
 	if [[ ! -f $shared/.kdir || $(cat "$shared/.kdir") != "$KREL" ]]; then
 		rm -rf --one-file-system "$shared"
 	fi
-	if [[ -n $(_sync_tree_changes "$shared") || ! -f $shared/.built ]]; then
+	# Only what the modules are made of counts as a change: kernel/,
+	# VERSION and the test-module directories built before or now.
+	local dirs_re changed
+	dirs_re=$( { cat "$shared/.built" 2>/dev/null; printf '%s\n' "$@"; } | grep -v '^kernel$' |
+		sed 's/[.]/[.]/g; s|$|/|' | paste -sd '|' -)
+	changed=$(_sync_tree_changes "$shared" | awk '{ print $2 }' |
+		grep -E "^(kernel/|VERSION\$${dirs_re:+|$dirs_re})" || true)
+	if [[ -n $changed || ! -f $shared/.built ]]; then
 		rm -f "$shared/.built"
 		with_kernel=1
 		need=("$@")
