@@ -19,7 +19,8 @@
 #   make uninstall-dkms  remove it from DKMS and /usr/src
 #   make deps            install the host packages
 #   make clean           remove build output (keeps the trixie chroot)
-#   make distclean       also remove the trixie chroot (build/)
+#   make distclean       also remove build/; the caches (Debian 13 chroot,
+#                        debug kernel) stay: make distclean-cache
 
 SHELL := /bin/bash
 # Kernel ids from tests/vm/kernels.list; empty: all of them.
@@ -37,7 +38,7 @@ KDIR ?= $(shell \
 	ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n1)
 
 .PHONY: all modules user daemon demo bench check check-host check-vm check-packaging \
-	deb rpm rpm-all install install-dkms uninstall-dkms deps clean distclean help
+	deb rpm rpm-all install install-dkms uninstall-dkms deps clean distclean distclean-cache help
 
 all: modules user
 
@@ -113,5 +114,10 @@ distclean: clean
 	@bash -c '. tests/vm/lib.sh && chroot_umount_all'
 	rm -rf --one-file-system build
 
+# What a machine keeps between clones: the Debian 13 chroot and the debug
+# kernel (SPLKMEM_CACHE, default /var/cache/spl-kmem).
+distclean-cache: distclean
+	rm -rf --one-file-system $${SPLKMEM_CACHE:-/var/cache/spl-kmem}
+
 help:
-	@sed -n '3,22s/^# \{0,1\}//p' Makefile
+	@sed -n '3,23s/^# \{0,1\}//p' Makefile

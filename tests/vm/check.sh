@@ -208,7 +208,7 @@ main() {
 			[[ $BROKEN_KERNELS != *" $id "* ]] || continue
 			kstart=$SECONDS
 			local t=""
-			for suite in vm genl daemon; do
+			for suite in vm genl daemon12 daemon13; do
 				if [[ " $(kernel_suites "$id") " != *" $suite "* ]]; then
 					skipped+=("$suite on $id")
 					continue
@@ -216,13 +216,9 @@ main() {
 				case $suite in
 				vm) vm_check "$id" "$VM_LIB_DIR/run.sh" "$id" ;;
 				genl) vm_check "genl-$id" "$REPO_ROOT/tests/genl/run-vm.sh" "$id" ;;
-				daemon)
-					# Debian 12's systemd (252) and Debian 13's (257).
-					vm_check "daemon-$id" "$REPO_ROOT/tests/daemon/run-vm.sh" "$id"
-					t+=" $suite ${VM_SECONDS}s"
-					suite=daemon-deb13
-					vm_check "daemon-$id-deb13" "$REPO_ROOT/tests/daemon/run-vm.sh" --rootfs 13 "$id"
-					;;
+				# Debian 12's systemd (252) or Debian 13's (257).
+				daemon12) vm_check "daemon-$id" "$REPO_ROOT/tests/daemon/run-vm.sh" "$id" ;;
+				daemon13) vm_check "daemon-$id-deb13" "$REPO_ROOT/tests/daemon/run-vm.sh" --rootfs 13 "$id" ;;
 				esac
 				t+=" $suite ${VM_SECONDS}s"
 			done

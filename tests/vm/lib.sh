@@ -15,8 +15,17 @@ BUILD_DIR=${BUILD_DIR:-$REPO_ROOT/build}
 mkdir -p "$BUILD_DIR"
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# Resolved: build/chroot may be a symlink shared by several work trees,
-# and the mount bookkeeping below compares real paths.
+# The Debian 13 chroot (its kernels, initrds and compilers) is kept outside
+# the clone, like the debug kernel (debug-kernel.sh), so that a machine
+# makes it once and every run, CI's fresh clones included, reuses it; it is
+# refreshed now and then (CHROOT_REFRESH_DAYS).  build/chroot points there
+# unless it exists already.  Resolved: the mount bookkeeping below compares
+# real paths.
+CHROOT_CACHE=${SPLKMEM_CACHE:-/var/cache/spl-kmem}/chroot
+if [[ ! -e $BUILD_DIR/chroot ]]; then
+	mkdir -p "$CHROOT_CACHE"
+	ln -sfn "$CHROOT_CACHE" "$BUILD_DIR/chroot" 2>/dev/null || true
+fi
 CHROOT_DIR=$(realpath -m "$BUILD_DIR/chroot/trixie")
 CHROOT_STAMP=$BUILD_DIR/chroot/trixie.stamp
 # The chroot kernels installed (chroot_kernel_spec) when it was last set up.
@@ -40,7 +49,7 @@ _kernels_load() {
 		[[ -n $suites ]] || { echo "$KERNELS_LIST: short line for '$id'" >&2; return 1; }
 		KERNEL_IDS+=("$id")
 		K_SOURCE[$id]=$src K_FLAVOUR[$id]=$fl K_RELEASE_RE[$id]=$re K_SLOW[$id]=$slow
-		[[ $suites != all ]] || suites=vm,genl,daemon
+		[[ $suites != all ]] || suites=vm,genl,daemon12,daemon13
 		K_SUITES[$id]=$suites
 		[[ $cmdline != - ]] || cmdline=""
 		K_CMDLINE[$id]=$cmdline
