@@ -76,6 +76,23 @@ js() {
 
 jget() { jcheck $T/out -p "$1"; }
 
+# Every request of the family while the kernel fails one allocation after
+# another (the debug kernel's fault injection, /proc/thread-self/fail-nth):
+# each ends in a reply or an error, the family still answers, and the
+# suite's final kmemleak scan finds nothing left behind.
+t_alloc_fail() {
+	n=netlink_alloc_fail
+	. /lib/guest-lib.sh
+	fault_injection_setup
+	run nlfail demo_4k
+	case $RC in
+	0) pass $n ;;
+	77) h "SKIP $n: kernel without fault injection (run on the debug kernel)" ;;
+	*) fail $n "exit $RC: $(grep -v '^nlfail: .*failure points' $T/out | head -c 300)" ;;
+	esac
+	splkmemctl -j show demo_4k >/dev/null || fail $n "demo_4k unreadable afterwards"
+}
+
 # ---------------------------------------------------------------------------
 
 t_not_loaded() {
@@ -488,6 +505,7 @@ t_magazine
 t_reap
 t_top
 t_unprivileged
+t_alloc_fail
 rmmod spl_kmem_genl_test
 t_emergency
 t_monitor

@@ -77,7 +77,7 @@ make_initramfs() {
 	cp "$GUEST_LIB" "$stage/lib/guest-lib.sh"
 	cp "$obj/kernel/spl_kmem.ko" "$obj/tests/genl/kmod/spl_kmem_genl_test.ko" \
 		"$stage/modules/"
-	cp "$obj/ctl/splkmemctl" "$obj/tests/genl/tools/"{jcheck,nlfuzz,nldump,asuser} \
+	cp "$obj/ctl/splkmemctl" "$obj/tests/genl/tools/"{jcheck,nlfuzz,nldump,nlfail,asuser} \
 		"$stage/bin/"
 	cp "$GENL_DIR/$script" "$stage/genl/script.sh"
 	# The kernel's slow factor (tests/vm/kernels.list): the guest scales

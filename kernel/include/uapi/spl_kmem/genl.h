@@ -18,11 +18,14 @@
  *                                                  repeated in a reply
  *
  * Commands (do = request/reply, dump = NLM_F_DUMP; "admin" = the sender
- * needs CAP_NET_ADMIN in the initial user namespace, GENL_ADMIN_PERM):
+ * needs CAP_NET_ADMIN in the initial user namespace, GENL_ADMIN_PERM).
+ * Cache statistics are as sensitive as /proc/slabinfo: reading them is
+ * admin too.  Only TUNABLE_GET is open, as /sys/module/spl_kmem/parameters
+ * is.
  *
- *   CACHE_GET do     request: CACHE{NAME}
+ *   CACHE_GET do     admin.  request: CACHE{NAME}
  *                    reply:   CACHE_GET, CACHE{every statistic}
- *   CACHE_GET dump   request: no attributes
+ *   CACHE_GET dump   admin.  request: no attributes
  *                    reply:   one CACHE_GET message per cache; the dump is
  *                    flagged NLM_F_DUMP_INTR when a cache was created or
  *                    destroyed while it ran (the listing may then miss or
@@ -42,8 +45,9 @@
  * /sys/module/spl_kmem/parameters/: names outlive any numbering, and a
  * tunable set here and one written to sysfs go through the same check.
  *
- * Notifications, on the multicast group SPLKMEM_MCGRP_EVENTS, open to
- * every user (they carry nothing that CACHE_GET does not):
+ * Notifications, on the multicast group SPLKMEM_MCGRP_EVENTS, which only
+ * CAP_NET_ADMIN may join where the kernel can say so
+ * (GENL_MCAST_CAP_NET_ADMIN; they carry what CACHE_GET does):
  *
  *   CACHE_NEW_NTF    CACHE{every statistic}        a cache was created
  *   CACHE_DEL_NTF    CACHE{NAME}                   a cache was destroyed
