@@ -297,8 +297,8 @@ check "SIGHUP with a bad file: keeps the running configuration" \
 	logged 'reload failed \(the file has errors\): keeping the running configuration'
 check "SIGHUP with a bad file: still active, same process" \
 	bash -c "[[ \$(systemctl is-active spl-kmemd) == active && \$(systemctl show -p MainPID --value spl-kmemd) == $pid ]]"
-check "reload failure counted" metric_is 'spl_kmemd_config_reloads_total{result="failure"}' 1
-check "last reload unsuccessful in the metrics" metric_is spl_kmemd_config_last_reload_successful 0
+check "reload failure counted" wait_for 10 metric_is 'spl_kmemd_config_reloads_total{result="failure"}' 1
+check "last reload unsuccessful in the metrics" wait_for 10 metric_is spl_kmemd_config_last_reload_successful 0
 check "old configuration still in force after SIGHUP (demo_4k = 16)" mag_is demo_4k 16
 
 # ---- 6. SIGHUP: a good file is applied without a restart ----
@@ -477,7 +477,7 @@ check "...counted in the metrics" \
 	wait_for 10 metric_above 'spl_kmemd_errors_total{operation="tunable"}' 0
 check "...the rest is applied (demo_4k = 32) and it stays active" \
 	bash -c 'sleep 3; [[ $(systemctl is-active spl-kmemd) == active ]]'
-check "...pressure still watched" metric_is spl_kmemd_pressure_trigger_active 1
+check "...pressure still watched" wait_for 10 metric_is spl_kmemd_pressure_trigger_active 1
 check "...kmem_threads left as the module had it" \
 	bash -c '[[ $(cat /sys/module/spl_kmem/parameters/kmem_threads) != 1000 ]]'
 # The HTTP port taken by another process.
