@@ -27,18 +27,6 @@
 #define SOL_NETLINK 270
 #endif
 
-int splkmem_fail(struct splkmem *h, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	memset(&h->err, 0, sizeof(h->err));
-	h->err.code = code;
-	va_start(ap, fmt);
-	vsnprintf(h->err.msg, sizeof(h->err.msg), fmt, ap);
-	va_end(ap);
-	return -code;
-}
-
 /* libnl's error codes back to errno, for errors that did not come from
  * the kernel (those carry the kernel's errno already). */
 int splkmem_errno(int nlerr)

@@ -61,18 +61,6 @@ int splkmem_transact(struct splkmem *h, struct nl_msg *msg,
 	return rc;
 }
 
-int splkmem_fail(struct splkmem *h, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	memset(&h->err, 0, sizeof(h->err));
-	h->err.code = code;
-	va_start(ap, fmt);
-	vsnprintf(h->err.msg, sizeof(h->err.msg), fmt, ap);
-	va_end(ap);
-	return -code;
-}
-
 static void reset(int fail_at, int intr)
 {
 	msg_calls = transact_calls = 0;
