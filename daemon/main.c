@@ -206,6 +206,29 @@ static int metrics_timer_start(struct daemon *d)
 	return rc;
 }
 
+/*
+ * Arm the one-shot retry timer *@src to fire @delay_us from now, adding it
+ * on first use; @what names it in the error.
+ */
+static void retry_timer_arm(struct daemon *d, sd_event_source **src,
+			    uint64_t delay_us, uint64_t accuracy_us,
+			    sd_event_time_handler_t cb, const char *what)
+{
+	int rc;
+
+	if (!*src) {
+		rc = sd_event_add_time(d->event, src, CLOCK_MONOTONIC,
+				       daemon_now_us(d) + delay_us, accuracy_us,
+				       cb, d);
+		if (rc < 0)
+			log_err("cannot add the %s retry timer: %s", what,
+				strerror(-rc));
+		return;
+	}
+	sd_event_source_set_time(*src, daemon_now_us(d) + delay_us);
+	sd_event_source_set_enabled(*src, SD_EVENT_ONESHOT);
+}
+
 /* ---- the HTTP server: a port taken at start is retried ---- */
 
 #define HTTP_RETRY_US 10000000
@@ -248,17 +271,8 @@ static void http_try_start(struct daemon *d, bool retry)
 		log_warn("http: not serving metrics for now; trying %s again every %d s (the textfile and reaping go on)",
 			 d->cfg->metrics.listen, HTTP_RETRY_US / 1000000);
 	}
-	if (!d->http_retry) {
-		rc = sd_event_add_time(d->event, &d->http_retry, CLOCK_MONOTONIC,
-				       daemon_now_us(d) + HTTP_RETRY_US, 1000000,
-				       on_http_retry, d);
-		if (rc < 0)
-			log_err("cannot add the http retry timer: %s",
-				strerror(-rc));
-		return;
-	}
-	sd_event_source_set_time(d->http_retry, daemon_now_us(d) + HTTP_RETRY_US);
-	sd_event_source_set_enabled(d->http_retry, SD_EVENT_ONESHOT);
+	retry_timer_arm(d, &d->http_retry, HTTP_RETRY_US, 1000000,
+			on_http_retry, "http");
 }
 
 /* ---- pressure ---- */
@@ -320,19 +334,8 @@ static int on_psi_retry(sd_event_source *s, uint64_t usec, void *arg)
 /* Look for the source again every PSI_RETRY_US until it is back. */
 static void psi_retry_schedule(struct daemon *d)
 {
-	int rc;
-
-	if (!d->psi_retry) {
-		rc = sd_event_add_time(d->event, &d->psi_retry, CLOCK_MONOTONIC,
-				       daemon_now_us(d) + PSI_RETRY_US, 100000,
-				       on_psi_retry, d);
-		if (rc < 0)
-			log_err("cannot add the pressure retry timer: %s",
-				strerror(-rc));
-		return;
-	}
-	sd_event_source_set_time(d->psi_retry, daemon_now_us(d) + PSI_RETRY_US);
-	sd_event_source_set_enabled(d->psi_retry, SD_EVENT_ONESHOT);
+	retry_timer_arm(d, &d->psi_retry, PSI_RETRY_US, 100000, on_psi_retry,
+			"pressure");
 }
 
 static void psi_retry_cancel(struct daemon *d)
