@@ -255,6 +255,13 @@ unsigned long skc_mag_objs(const struct splkmem_cache *c)
  * cpus_read_lock(): it is never called from reclaim.
  */
 static struct workqueue_struct *skc_drain_wq;
+/*
+ * The shrinker's drain runs on a queue of its own: it flushes drain items,
+ * and a work item that waits for items of its own WQ_MEM_RECLAIM queue can
+ * deadlock once both need that queue's single rescuer thread (lockdep:
+ * drain_lock -> (wq_completion)spl_kmem_drain -> mag_reap_work).
+ */
+static struct workqueue_struct *skc_reap_wq;
 static int skc_cpuhp_state = -1;
 
 static void skc_drain_workfn(struct work_struct *work)
@@ -347,8 +354,20 @@ bool skc_mag_drain_async(struct splkmem_cache *c)
 	    !skc_mag_objs(c))
 		return false;
 	WRITE_ONCE(c->mag_drained, jiffies);
-	return queue_work(skc_drain_wq, &c->mag_reap_work);
+	return queue_work(skc_reap_wq, &c->mag_reap_work);
 }
+
+#ifdef SPL_KMEM_TESTING
+void splkmem_cache_inject_shrink(struct splkmem_cache *c)
+{
+	if (skc_is_slab(c))
+		return;
+	WRITE_ONCE(c->mag_drained, jiffies - SKC_MAG_DRAIN_GAP);
+	skc_mag_drain_async(c);
+	flush_work(&c->mag_reap_work);
+}
+EXPORT_SYMBOL_GPL(splkmem_cache_inject_shrink);
+#endif
 
 /**
  * skc_mag_resize - give every CPU a magazine of a new size
@@ -447,18 +466,29 @@ int skc_mag_init(void)
 				       WQ_PERCPU | WQ_MEM_RECLAIM, 0);
 	if (!skc_drain_wq)
 		return -ENOMEM;
+	skc_reap_wq = alloc_workqueue("spl_kmem_reap",
+				      WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!skc_reap_wq) {
+		rc = -ENOMEM;
+		goto fail_reap_wq;
+	}
 	rc = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "spl_kmem:dead",
 				       NULL, skc_cpu_dead);
-	if (rc < 0) {
-		destroy_workqueue(skc_drain_wq);
-		return rc;
-	}
+	if (rc < 0)
+		goto fail_cpuhp;
 	skc_cpuhp_state = rc;
 	return 0;
+
+fail_cpuhp:
+	destroy_workqueue(skc_reap_wq);
+fail_reap_wq:
+	destroy_workqueue(skc_drain_wq);
+	return rc;
 }
 
 void skc_mag_fini(void)
 {
 	cpuhp_remove_state_nocalls(skc_cpuhp_state);
+	destroy_workqueue(skc_reap_wq);
 	destroy_workqueue(skc_drain_wq);
 }

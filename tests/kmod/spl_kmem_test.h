@@ -132,6 +132,7 @@ void kt_slab_reap(struct kt_ctx *t);
 void kt_slab_age(struct kt_ctx *t);
 void kt_slab_lock(struct kt_ctx *t);
 void kt_slab_reclaim(struct kt_ctx *t);
+void kt_shrink_drain(struct kt_ctx *t);
 void kt_emergency_nosleep(struct kt_ctx *t);
 void kt_deadlock(struct kt_ctx *t);
 void kt_reap_all_cpus(struct kt_ctx *t);

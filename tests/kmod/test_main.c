@@ -47,6 +47,7 @@ static const struct kt_test kt_tests[] = {
 	{ "magazine_resize",		kt_magazine_resize },
 	{ "destroy_returns_pages",	kt_destroy_returns_pages },
 	{ "slab_reclaim",		kt_slab_reclaim },
+	{ "shrink_drain",		kt_shrink_drain },
 	{ "kmflags",			kt_kmflags },
 	{ "grow_fail",			kt_grow_fail },
 	{ "reap_fresh",			kt_reap_fresh },

@@ -198,3 +198,64 @@ out_destroy:
 out:
 	kvfree(objs);
 }
+
+/*
+ * shrink_drain: when empty slabs are not enough, the shrinker drains the
+ * magazines from a worker and frees the slabs that leaves empty.  Run
+ * after a synchronous reap, as a consumer's reap and reclaim interleave in
+ * the field: on a lockdep kernel this is the order that showed the
+ * shrinker's worker waiting for work of its own workqueue.
+ */
+#define KT_SD_OBJS	64
+
+static void kt_sd_fill(struct splkmem_cache *cache, void **objs)
+{
+	unsigned int i;
+
+	for (i = 0; i < KT_SD_OBJS; i++)
+		objs[i] = splkmem_cache_alloc(cache, SPLKMEM_KM_SLEEP);
+	for (i = 0; i < KT_SD_OBJS; i++)
+		if (objs[i])
+			splkmem_cache_free(cache, objs[i]);
+}
+
+void kt_shrink_drain(struct kt_ctx *t)
+{
+	struct splkmem_cache_stats st;
+	struct splkmem_cache *cache;
+	void **objs;
+	int round;
+
+	objs = kcalloc(KT_SD_OBJS, sizeof(*objs), GFP_KERNEL);
+	if (!objs) {
+		kt_fail(t, "no memory");
+		return;
+	}
+	cache = splkmem_cache_create("kt_shrink_drain", 512, 0, NULL, NULL,
+				     NULL, SPLKMEM_KMC_KVMEM);
+	if (IS_ERR(cache)) {
+		kt_fail(t, "create = %ld", PTR_ERR(cache));
+		goto out;
+	}
+	for (round = 0; round < 2 && !t->failed; round++) {
+		kt_sd_fill(cache, objs);
+		kt_stats(cache, &st);
+		if (!kt_check(t, st.mag_objs > 0,
+			      "round %d: no objects in the magazines after %d frees",
+			      round, KT_SD_OBJS))
+			break;
+		if (round == 0)
+			splkmem_cache_reap_now(cache);
+		else
+			splkmem_cache_inject_shrink(cache);
+		kt_stats(cache, &st);
+		kt_check(t, st.mag_objs == 0 && st.slab_total == st.slab_alloc,
+			 "after the %s: %llu objects in magazines, %llu of %llu slabs empty",
+			 round ? "shrinker's drain" : "reap", st.mag_objs,
+			 st.slab_total - st.slab_alloc, st.slab_total);
+		kt_check_counts(t, round ? "after shrink" : "after reap", &st);
+	}
+	splkmem_cache_destroy(cache);
+out:
+	kfree(objs);
+}

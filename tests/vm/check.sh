@@ -125,6 +125,13 @@ result_field() {
 	sed -n "s/^$2=//p" "$1" | tr -d '"' | head -n1
 }
 
+# The names of a suite's failed tests, from its output ("FAIL name: why"
+# or "TAG: FAIL name"), on one line.
+failed_names() { # run.log
+	grep -oE '(^|: )FAIL [^:]+' "$1" 2>/dev/null | sed -E 's/^(: )?FAIL //' |
+		sort -u | head -n 10 | paste -sd, - | sed 's/,/, /g' || true
+}
+
 # One VM suite on one kernel: NAME is the result directory under
 # build/vm/, the rest is the command that writes build/vm/NAME/result.
 vm_check() {
@@ -145,6 +152,11 @@ vm_check() {
 	TOTAL_FAIL=$((TOTAL_FAIL + f))
 	rel=$(result_field "$res" release 2>/dev/null || true)
 	SUMMARY+=("$id: $p passed, $f failed (${rel:+$rel, }$((SECONDS - start))s)")
+	# A CI log is often read from its tail: say there what failed and why.
+	if ((f > 0)); then
+		SUMMARY+=("  failed in $id: $(failed_names "$BUILD_DIR/vm/$id/run.log")")
+		[[ ! -f $res ]] || SUMMARY+=("  reasons: $(result_field "$res" reasons)")
+	fi
 	log "$id took $((SECONDS - start))s"
 	VM_SECONDS=$((SECONDS - start))
 }

@@ -316,6 +316,18 @@ void splkmem_cache_inject_grow_delay(struct splkmem_cache *cache,
  */
 void splkmem_cache_inject_grow_fail(struct splkmem_cache *cache,
 				    unsigned int count);
+
+/**
+ * splkmem_cache_inject_shrink - run the shrinker's magazine drain (testing)
+ * @cache: the cache
+ *
+ * For test suites only: what the allocator's shrinker does when empty slabs
+ * are not enough (drain the magazines that hold objects, then free the
+ * slabs that leaves empty), started now for @cache, without the shrinker's
+ * once-a-second limit, and waited for.  Memory pressure reaches it only by
+ * chance.
+ */
+void splkmem_cache_inject_shrink(struct splkmem_cache *cache);
 #endif /* SPL_KMEM_TESTING */
 
 #endif /* _SPL_KMEM_CACHE_H */
