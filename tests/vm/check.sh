@@ -181,8 +181,11 @@ prepare_kernels() {
 		elif [[ ${K_SOURCE[$id]} == debug ]]; then
 			local dir
 			dir=$(debug_kernel_dir)
-			record "kernel-$id" pass "$(cat "$dir/release"), $( ((SECONDS - start > 30)) &&
-				echo "built in $((SECONDS - start))s" || echo "cached, built in $(cat "$dir/build-seconds" 2>/dev/null || echo '?')s")"
+			local how
+			how="cached, built in $(cat "$dir/build-seconds" 2>/dev/null || echo '?')s"
+			((SECONDS - start <= 30)) || how="built in $((SECONDS - start))s"
+			[[ ! -s $dir/build-cpu-seconds ]] || how+=", $(cat "$dir/build-cpu-seconds")s of CPU"
+			record "kernel-$id" pass "$(cat "$dir/release"), $how"
 		fi
 		log "kernel $id ready after $((SECONDS - start))s"
 	done

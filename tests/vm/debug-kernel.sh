@@ -39,8 +39,22 @@ debug_kernel_key() {
 	} | sha256sum | cut -c1-16
 }
 
+# User + system seconds of every finished child of this shell, from bash's
+# "times" (its second line).  Run in this shell, not a subshell, whose
+# children are its own: hence the file.
+children_cpu_seconds() { # file
+	times >"$1"
+	sed -n 2p "$1" | awk '{
+		t = 0
+		for (i = 1; i <= 2; i++) {
+			split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2]
+		}
+		printf "%d\n", t
+	}'
+}
+
 main() {
-	local key dir start jobs rel
+	local key dir start jobs rel cpu
 	key=$(debug_kernel_key)
 	dir=$CACHE_ROOT/$key
 	if [[ ${1:-} == --print-dir ]]; then
@@ -96,10 +110,14 @@ main() {
 		{ kill "$ticker" 2>/dev/null || true; die "modules_install failed"; }
 	kill "$ticker" 2>/dev/null || true
 	rel=$(make -C "$dir/src" -s kernelrelease)
+	children_cpu_seconds "$dir/times" >"$dir/build-cpu-seconds"
+	cpu=$(cat "$dir/build-cpu-seconds")
 	echo "$rel" >"$dir/release"
 	echo "$((SECONDS - start))" >"$dir/build-seconds"
 	touch "$dir/ok"
-	log "built $rel in $((SECONDS - start))s"
+	# CPU time does not depend on what else the machine runs: divided by
+	# the jobs, it is about what the build takes on an idle machine.
+	log "built $rel in $((SECONDS - start))s; ${cpu}s of CPU (≈$((cpu / jobs))s on $jobs idle CPUs)"
 }
 
 main "$@"
