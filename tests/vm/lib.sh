@@ -751,7 +751,7 @@ reasons="$why"
 seconds=$(cat "$vmdir/boot.seconds" 2>/dev/null || echo 0)
 kmemleak=$kml
 EOF
-	cat "$clean" "$extra" | grep -oE "$tag: (PASS|FAIL)( .*|$)" | sed "s/^$tag: //" || true
+	cat "$clean" "$extra" | grep -oE "$tag: (PASS|FAIL|SKIP)( .*|$)" | sed "s/^$tag: //" || true
 	if [[ $verdict == fail ]]; then
 		echo "----- last 80 lines of $log -----"
 		tail -n 80 "$clean"
