@@ -554,6 +554,9 @@ void splkmem_cache_get_stats(struct splkmem_cache *c,
 	st->grow_fail = c->grow_fail;
 	st->grow_backoff = c->grow_backoff;
 	st->bytes = c->slab_total * c->slab_size + skc_emergency_bytes(c);
+	st->slab_locks = c->slab_locks;
+	st->slab_contended = c->slab_contended;
 	spin_unlock_irqrestore(&c->lock, flags);
+	skc_depot_stats(c, st);
 }
 EXPORT_SYMBOL_GPL(splkmem_cache_get_stats);

@@ -288,7 +288,8 @@ void kt_mag_resize_race(struct kt_ctx *t)
 		return;
 	}
 	probe.cache = m.cache;
-	probe.objs = kcalloc(SKC_TEST_MAG_MAX + 1, sizeof(void *), GFP_KERNEL);
+	probe.objs = kcalloc(2 * SKC_TEST_MAG_MAX + 1, sizeof(void *),
+			     GFP_KERNEL);
 	if (!probe.objs) {
 		kt_fail(t, "no memory");
 		goto out;
@@ -302,13 +303,14 @@ void kt_mag_resize_race(struct kt_ctx *t)
 			 atomic_read(&m.errors));
 
 		/*
-		 * size + 1 frees on one CPU with empty magazines: the
-		 * magazine fills to its real size, then the last free
-		 * flushes (size + 1) / 2 of them to the slabs.
+		 * 2 * size + 1 frees on one CPU with empty magazines: the
+		 * loaded and previous magazines fill to their real size,
+		 * then the last free trades one full magazine to the depot,
+		 * which took none of the old size.
 		 */
 		kt_stats(m.cache, &st);
 		size = st.mag_size;
-		probe.n = size + 1;
+		probe.n = 2 * size + 1;
 		for (i = 0; i < probe.n; i++)
 			probe.objs[i] = splkmem_cache_alloc(m.cache,
 							    SPLKMEM_KM_SLEEP);
@@ -319,10 +321,10 @@ void kt_mag_resize_race(struct kt_ctx *t)
 		kt_team_stop(&team);
 		kt_stats(m.cache, &st);
 		kt_check(t, st.mag_refill == (size + 1) / 2 &&
-			 st.mag_objs == size + 1 - (size + 1) / 2,
-			 "round %u: recorded magazine size %u refill %u, but %u frees on one CPU left %llu objects in it (want %u)",
+			 st.mag_objs == probe.n && st.depot_full == 1,
+			 "round %u: recorded magazine size %u refill %u, but %u frees on one CPU left %llu objects in magazines, %llu full in the depot (want %u, 1)",
 			 round, size, st.mag_refill, probe.n, st.mag_objs,
-			 size + 1 - (size + 1) / 2);
+			 st.depot_full, probe.n);
 		splkmem_cache_reap_now(m.cache);
 	}
 	kt_detail(t, "%u rounds of %u threads x %u resizes", round, nthreads,
