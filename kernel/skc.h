@@ -217,6 +217,42 @@ static inline struct skc_obj_hdr *skc_hdr(const struct splkmem_cache *c,
 	return obj + c->hdr_off;
 }
 
+/*
+ * The magazine hits, inlined into splkmem_cache_alloc() and _free(): pop
+ * an object from this CPU's loaded magazine (NULL when it is empty), push
+ * one onto it (false when it is full).  The rest is skc_mag_alloc() and
+ * skc_mag_free().
+ */
+static __always_inline void *skc_mag_pop(struct splkmem_cache *c)
+{
+	struct skc_cpu *pc;
+	unsigned long flags;
+	void *obj = NULL;
+
+	local_lock_irqsave(&c->cpu->lock, flags);
+	pc = this_cpu_ptr(c->cpu);
+	if (likely(pc->avail))
+		obj = pc->objs[--pc->avail];
+	local_unlock_irqrestore(&c->cpu->lock, flags);
+	return obj;
+}
+
+static __always_inline bool skc_mag_push(struct splkmem_cache *c, void *obj)
+{
+	struct skc_cpu *pc;
+	unsigned long flags;
+	bool done = false;
+
+	local_lock_irqsave(&c->cpu->lock, flags);
+	pc = this_cpu_ptr(c->cpu);
+	if (likely(pc->avail < pc->size)) {
+		pc->objs[pc->avail++] = obj;
+		done = true;
+	}
+	local_unlock_irqrestore(&c->cpu->lock, flags);
+	return done;
+}
+
 gfp_t skc_gfp(int kmflags);
 #ifdef SPL_KMEM_TESTING
 bool skc_inject_fail(struct splkmem_cache *c);
