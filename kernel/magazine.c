@@ -98,6 +98,7 @@ static void skc_mag_set(struct skc_cpu *pc, struct skc_mag *loaded,
 
 /* Take the cache's slab lock for a magazine move, counting it. */
 static void skc_slab_lock(struct splkmem_cache *c)
+	__acquires(&c->lock)
 {
 	if (!spin_trylock(&c->lock)) {
 		spin_lock(&c->lock);
@@ -108,6 +109,7 @@ static void skc_slab_lock(struct splkmem_cache *c)
 
 /* Take the depot lock, counting it and whether it was contended. */
 static void skc_depot_lock(struct skc_depot *d)
+	__acquires(&d->lock)
 {
 	if (!spin_trylock(&d->lock)) {
 		spin_lock(&d->lock);
