@@ -8,6 +8,7 @@
  */
 #include <linux/ctype.h>
 #include <linux/err.h>
+#include <linux/kasan.h>
 #include <linux/kernel.h>
 #include <linux/kmemleak.h>
 #include <linux/mm.h>
@@ -409,7 +410,7 @@ bad:
  * Is @obj (a vmalloc address) an object of @c handed out and not freed
  * since?  Claims it as free if so.
  */
-static bool skc_obj_claim(struct splkmem_cache *c, void *obj)
+static __always_inline bool skc_obj_claim(struct splkmem_cache *c, void *obj)
 {
 	struct skc_obj_hdr *hdr = skc_hdr(c, obj);
 	u32 magic = 0;
@@ -431,6 +432,17 @@ static bool skc_obj_claim(struct splkmem_cache *c, void *obj)
 	return true;
 }
 
+/*
+ * Is @p in the vmalloc area?  is_vmalloc_addr() inline: on the fast path
+ * its call costs more than the test.
+ */
+static __always_inline bool skc_vmalloc_addr(const void *p)
+{
+	unsigned long addr = (unsigned long)kasan_reset_tag(p);
+
+	return addr >= VMALLOC_START && addr < VMALLOC_END;
+}
+
 /* Give an object back without running the destructor. */
 static void skc_release(struct splkmem_cache *c, void *obj)
 {
@@ -446,7 +458,7 @@ static void skc_release(struct splkmem_cache *c, void *obj)
 	}
 
 	/* Slab objects are vmalloc addresses; emergency objects never are. */
-	if (!is_vmalloc_addr(obj)) {
+	if (!skc_vmalloc_addr(obj)) {
 		if (!skc_emergency_free(c, obj))
 			skc_bad_free(c, obj, false);
 		return;
@@ -458,7 +470,8 @@ static void skc_release(struct splkmem_cache *c, void *obj)
 		skc_mag_free(c, obj);
 }
 
-void *splkmem_cache_alloc(struct splkmem_cache *c, int kmflags)
+/* Everything splkmem_cache_alloc() does not do inline. */
+static noinline void *skc_alloc(struct splkmem_cache *c, int kmflags)
 {
 	void *obj;
 
@@ -501,10 +514,47 @@ constructed:
 		prefetchw(obj);
 	return obj;
 }
+
+/*
+ * The fast paths: a magazine hit on a virtual-memory-backed cache with no
+ * constructor (no destructor for a free) is served here without a call;
+ * everything else goes to skc_alloc() and skc_release().  A hit never
+ * sleeps, so the sleeping-allocation check that might_sleep_if() makes
+ * (CONFIG_DEBUG_ATOMIC_SLEEP) is all a hit keeps of it; a miss has it in
+ * full.
+ */
+void *splkmem_cache_alloc(struct splkmem_cache *c, int kmflags)
+{
+	void *obj;
+
+	if (likely(!(c->flags & SPLKMEM_KMC_SLAB) && !c->ctor &&
+		   splkmem_kmflags_valid(kmflags))) {
+		if (IS_ENABLED(CONFIG_DEBUG_ATOMIC_SLEEP))
+			might_sleep_if(!(kmflags & SPLKMEM_KM_NOSLEEP));
+		obj = skc_mag_pop(c);
+		if (likely(obj)) {
+			if (!(c->flags & SPLKMEM_KMC_NODEBUG))
+				WRITE_ONCE(skc_hdr(c, obj)->magic,
+					   SKC_OBJ_LIVE);
+			prefetchw(obj);
+			return obj;
+		}
+	}
+	return skc_alloc(c, kmflags);
+}
 EXPORT_SYMBOL_GPL(splkmem_cache_alloc);
 
 void splkmem_cache_free(struct splkmem_cache *c, void *obj)
 {
+	if (likely(!(c->flags & SPLKMEM_KMC_SLAB) && !c->dtor &&
+		   skc_vmalloc_addr(obj))) {
+		if (!(c->flags & SPLKMEM_KMC_NODEBUG) && !skc_obj_claim(c, obj))
+			return;
+		if (likely(skc_mag_push(c, obj)))
+			return;
+		skc_mag_free(c, obj);
+		return;
+	}
 	if (c->dtor)
 		c->dtor(obj, c->priv);
 	skc_release(c, obj);
