@@ -31,7 +31,8 @@
 #      dumps of each, 11), PSI_EVENTS (reaps to time, 30), CTL_STAGE_BOOTS
 #      (boots that run the control stage, "fast conc"), BENCH_BOOTS (boots
 #      to run, "fast conc": a partial run for a quick look; the report
-#      then lacks the other boot's figures), BENCH_ARGS (extra module
+#      takes the other boot's figures from its last log in BUILD_DIR/bench,
+#      and needs a fast boot's log there), BENCH_ARGS (extra module
 #      arguments for both boots, later ones win: e.g. "sizes=64,512
 #      allocs=spl-kvmem,slub")
 # Output: BUILD_DIR/bench/{fast,conc}/console.log, OUT/BENCHMARKS.{md,png}
