@@ -53,7 +53,9 @@ GETTER(slab_max) GETTER(obj_total) GETTER(obj_alloc) GETTER(obj_max)
 GETTER(obj_emergency) GETTER(obj_emergency_max) GETTER(obj_deadlock)
 GETTER(linux_objs) GETTER(slab_create) GETTER(slab_destroy)
 GETTER(slab_fail) GETTER(grow) GETTER(reap) GETTER(bytes)
-GETTER(grow_fail) GETTER(grow_backoff)
+GETTER(grow_fail) GETTER(grow_backoff) GETTER(depot_full)
+GETTER(depot_empty) GETTER(depot_locks) GETTER(depot_contended)
+GETTER(slab_locks) GETTER(slab_contended)
 
 #undef GETTER
 
@@ -79,6 +81,12 @@ static const struct field fields[] = {
 	{ "mag_auto", "", NULL, 0, "magazine size automatic", K_BOOL, get_mag_auto, true },
 	{ "mag_refill", "", NULL, 0, "magazine refill", K_NUM, get_mag_refill, true },
 	{ "mag_objs", "magazine", "OBJS", 6, "objects in magazines", K_NUM, get_mag_objs, true },
+	{ "depot_full", "", NULL, 0, "full magazines in the depot", K_NUM, get_depot_full, true },
+	{ "depot_empty", "", NULL, 0, "empty magazines in the depot", K_NUM, get_depot_empty, true },
+	{ "depot_locks", "", NULL, 0, "depot lock acquisitions", K_NUM, get_depot_locks, true },
+	{ "depot_contended", "", NULL, 0, "depot lock contended", K_NUM, get_depot_contended, true },
+	{ "slab_locks", "", NULL, 0, "slab lock acquisitions", K_NUM, get_slab_locks, true },
+	{ "slab_contended", "", NULL, 0, "slab lock contended", K_NUM, get_slab_contended, true },
 	{ "obj_emergency", "emergency", "ALLOC", 5, "emergency objects", K_NUM, get_obj_emergency, true },
 	{ "obj_emergency_max", "emergency", "MAX", 5, "emergency objects, max", K_NUM, get_obj_emergency_max, true },
 	{ "obj_deadlock", "emergency", "DLOCK", 5, "deadlocks", K_NUM, get_obj_deadlock, true },

@@ -8,6 +8,7 @@
  */
 #include <linux/ctype.h>
 #include <linux/err.h>
+#include <linux/kasan.h>
 #include <linux/kernel.h>
 #include <linux/kmemleak.h>
 #include <linux/mm.h>
@@ -21,6 +22,7 @@
 #include <linux/vmalloc.h>
 
 #include "skc.h"
+#include "spl_kmem_config.h"
 
 LIST_HEAD(skc_caches);
 DECLARE_RWSEM(skc_caches_sem);
@@ -353,38 +355,92 @@ static void skc_bad_free(struct splkmem_cache *c, void *obj, bool twice)
 }
 
 /*
- * Is @obj (a vmalloc address) an object of @c handed out and not freed
- * since?  Claims it as free if so.  @obj may be anything a caller got
- * wrong: an object of another cache, whose header is elsewhere, maybe past
- * the end of its slab.  So the header and the slab it names are read with
- * copy_from_kernel_nofault(), and the object must sit at an object
- * boundary of a slab of @c.
+ * Read one field of memory that may not be mapped, or jump to @label: with
+ * one inline load where the architecture has it (a compile probe), else
+ * with copy_from_kernel_nofault().  Page faults must be disabled.
  */
-static bool skc_obj_claim(struct splkmem_cache *c, void *obj)
-{
-	struct skc_obj_hdr *hdr = skc_hdr(c, obj), h;
-	struct skc_slab s;
-	unsigned long off;
+#ifdef HAVE_GET_KERNEL_NOFAULT_INLINE
+#define skc_peek(dst, src, label)					\
+	__get_kernel_nofault(&(dst), (src), typeof(dst), label)
+#else
+#define skc_peek(dst, src, label)					\
+	do {								\
+		if (copy_from_kernel_nofault(&(dst), (src), sizeof(dst))) \
+			goto label;					\
+	} while (0)
+#endif
 
-	if (copy_from_kernel_nofault(&h, hdr, sizeof(h)) ||
-	    (h.magic != SKC_OBJ_LIVE && h.magic != SKC_OBJ_MAGIC) ||
-	    copy_from_kernel_nofault(&s, h.slab, sizeof(s)) ||
-	    s.magic != SKC_SLAB_MAGIC || s.cache != c)
-		goto foreign;
-	off = (unsigned long)obj - (unsigned long)h.slab;
-	if (off < c->first_off || (off - c->first_off) % c->stride ||
-	    (off - c->first_off) / c->stride >= s.objs)
-		goto foreign;
+/*
+ * Is @obj (a vmalloc address) at an object boundary of a slab of @c, with
+ * a header that says "object"?  @obj may be anything a caller got wrong: an
+ * object of another cache, whose header is elsewhere, maybe past the end
+ * of its slab.  So the fields are read without faulting, and the slab the
+ * header names must lie just below @obj, in the vmalloc area (no other
+ * address is ever read).  Sets *@magic to the header's magic.
+ */
+static __always_inline bool skc_obj_valid(struct splkmem_cache *c, void *obj,
+					  u32 *magic)
+{
+	struct skc_obj_hdr *hdr = skc_hdr(c, obj);
+	unsigned long addr, owner, off;
+	struct skc_slab *slab;
+	unsigned int objs;
+	u32 smagic;
+
+	/* Pointers are read as integers: the accessor knows no pointers. */
+	skc_peek(*magic, &hdr->magic, bad);
+	if (*magic != SKC_OBJ_LIVE && *magic != SKC_OBJ_MAGIC)
+		return false;
+	skc_peek(addr, (unsigned long *)&hdr->slab, bad);
+	off = (unsigned long)obj - addr;
+	if (off < c->first_off || off >= c->slab_size ||
+	    (off - c->first_off) % c->stride)
+		return false;
+	slab = (struct skc_slab *)addr;
+	skc_peek(smagic, &slab->magic, bad);
+	skc_peek(owner, (unsigned long *)&slab->cache, bad);
+	skc_peek(objs, &slab->objs, bad);
+	return smagic == SKC_SLAB_MAGIC && owner == (unsigned long)c &&
+	       (off - c->first_off) / c->stride < objs;
+bad:
+	return false;
+}
+
+/*
+ * Is @obj (a vmalloc address) an object of @c handed out and not freed
+ * since?  Claims it as free if so.
+ */
+static __always_inline bool skc_obj_claim(struct splkmem_cache *c, void *obj)
+{
+	struct skc_obj_hdr *hdr = skc_hdr(c, obj);
+	u32 magic = 0;
+	bool ok;
+
+	pagefault_disable();
+	ok = skc_obj_valid(c, obj, &magic);
+	pagefault_enable();
+	if (unlikely(!ok)) {
+		skc_bad_free(c, obj, false);
+		return false;
+	}
 	/* Atomic: of two racing frees of one object, one wins. */
-	if (cmpxchg(&hdr->magic, SKC_OBJ_LIVE, SKC_OBJ_MAGIC) != SKC_OBJ_LIVE) {
+	if (unlikely(cmpxchg(&hdr->magic, SKC_OBJ_LIVE, SKC_OBJ_MAGIC) !=
+		     SKC_OBJ_LIVE)) {
 		skc_bad_free(c, obj, true);
 		return false;
 	}
 	return true;
+}
 
-foreign:
-	skc_bad_free(c, obj, false);
-	return false;
+/*
+ * Is @p in the vmalloc area?  is_vmalloc_addr() inline: on the fast path
+ * its call costs more than the test.
+ */
+static __always_inline bool skc_vmalloc_addr(const void *p)
+{
+	unsigned long addr = (unsigned long)kasan_reset_tag(p);
+
+	return addr >= VMALLOC_START && addr < VMALLOC_END;
 }
 
 /* Give an object back without running the destructor. */
@@ -402,7 +458,7 @@ static void skc_release(struct splkmem_cache *c, void *obj)
 	}
 
 	/* Slab objects are vmalloc addresses; emergency objects never are. */
-	if (!is_vmalloc_addr(obj)) {
+	if (!skc_vmalloc_addr(obj)) {
 		if (!skc_emergency_free(c, obj))
 			skc_bad_free(c, obj, false);
 		return;
@@ -410,10 +466,12 @@ static void skc_release(struct splkmem_cache *c, void *obj)
 
 	if (!(c->flags & SPLKMEM_KMC_NODEBUG) && !skc_obj_claim(c, obj))
 		return;
-	skc_mag_free(c, obj);
+	if (!skc_mag_push(c, obj))
+		skc_mag_free(c, obj);
 }
 
-void *splkmem_cache_alloc(struct splkmem_cache *c, int kmflags)
+/* Everything splkmem_cache_alloc() does not do inline. */
+static noinline void *skc_alloc(struct splkmem_cache *c, int kmflags)
 {
 	void *obj;
 
@@ -434,14 +492,20 @@ void *splkmem_cache_alloc(struct splkmem_cache *c, int kmflags)
 		}
 		this_cpu_inc(*c->linux_objs);
 	} else {
-		obj = skc_mag_alloc(c, kmflags);
-		if (!obj)
-			return NULL;
-		/* Emergency objects have no header; the rbtree tracks them. */
-		if (!(c->flags & SPLKMEM_KMC_NODEBUG) && is_vmalloc_addr(obj))
+		obj = skc_mag_pop(c);
+		if (unlikely(!obj)) {
+			obj = skc_mag_alloc(c, kmflags);
+			if (!obj)
+				return NULL;
+			/* Emergency objects have no header (an rbtree). */
+			if (!is_vmalloc_addr(obj))
+				goto constructed;
+		}
+		if (!(c->flags & SPLKMEM_KMC_NODEBUG))
 			WRITE_ONCE(skc_hdr(c, obj)->magic, SKC_OBJ_LIVE);
 	}
 
+constructed:
 	if (c->ctor && c->ctor(obj, c->priv, kmflags)) {
 		skc_release(c, obj);
 		return NULL;
@@ -450,10 +514,47 @@ void *splkmem_cache_alloc(struct splkmem_cache *c, int kmflags)
 		prefetchw(obj);
 	return obj;
 }
+
+/*
+ * The fast paths: a magazine hit on a virtual-memory-backed cache with no
+ * constructor (no destructor for a free) is served here without a call;
+ * everything else goes to skc_alloc() and skc_release().  A hit never
+ * sleeps, so the sleeping-allocation check that might_sleep_if() makes
+ * (CONFIG_DEBUG_ATOMIC_SLEEP) is all a hit keeps of it; a miss has it in
+ * full.
+ */
+void *splkmem_cache_alloc(struct splkmem_cache *c, int kmflags)
+{
+	void *obj;
+
+	if (likely(!(c->flags & SPLKMEM_KMC_SLAB) && !c->ctor &&
+		   splkmem_kmflags_valid(kmflags))) {
+		if (IS_ENABLED(CONFIG_DEBUG_ATOMIC_SLEEP))
+			might_sleep_if(!(kmflags & SPLKMEM_KM_NOSLEEP));
+		obj = skc_mag_pop(c);
+		if (likely(obj)) {
+			if (!(c->flags & SPLKMEM_KMC_NODEBUG))
+				WRITE_ONCE(skc_hdr(c, obj)->magic,
+					   SKC_OBJ_LIVE);
+			prefetchw(obj);
+			return obj;
+		}
+	}
+	return skc_alloc(c, kmflags);
+}
 EXPORT_SYMBOL_GPL(splkmem_cache_alloc);
 
 void splkmem_cache_free(struct splkmem_cache *c, void *obj)
 {
+	if (likely(!(c->flags & SPLKMEM_KMC_SLAB) && !c->dtor &&
+		   skc_vmalloc_addr(obj))) {
+		if (!(c->flags & SPLKMEM_KMC_NODEBUG) && !skc_obj_claim(c, obj))
+			return;
+		if (likely(skc_mag_push(c, obj)))
+			return;
+		skc_mag_free(c, obj);
+		return;
+	}
 	if (c->dtor)
 		c->dtor(obj, c->priv);
 	skc_release(c, obj);
@@ -554,6 +655,9 @@ void splkmem_cache_get_stats(struct splkmem_cache *c,
 	st->grow_fail = c->grow_fail;
 	st->grow_backoff = c->grow_backoff;
 	st->bytes = c->slab_total * c->slab_size + skc_emergency_bytes(c);
+	st->slab_locks = c->slab_locks;
+	st->slab_contended = c->slab_contended;
 	spin_unlock_irqrestore(&c->lock, flags);
+	skc_depot_stats(c, st);
 }
 EXPORT_SYMBOL_GPL(splkmem_cache_get_stats);

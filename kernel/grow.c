@@ -285,10 +285,13 @@ static void skc_trim_workfn(struct work_struct *work)
 	struct splkmem_cache *c = container_of(to_delayed_work(work),
 					       struct splkmem_cache, trim_work);
 	unsigned long keep = skc_empty_reserve(c);
+	bool depot;
 
+	/* Depot magazines unused since the last trim go first. */
+	depot = skc_depot_trim(c);
 	skc_slab_reclaim(c, keep, ULONG_MAX, SKC_EMPTY_AGE);
 	/* Slabs emptied since the last kick are not old enough yet. */
-	if (READ_ONCE(c->nr_empty) > keep)
+	if (depot || READ_ONCE(c->nr_empty) > keep)
 		skc_trim_kick(c);
 }
 

@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Per-CPU magazines: a stack of free objects per CPU, so that most
+ * Per-CPU magazines: stacks of free objects per CPU, so that most
  * allocations and frees touch no shared cache line and take no shared lock.
  *
- * Each magazine is guarded by a local_lock.  That is interrupts-off on an
+ * Each CPU holds a loaded and a previous magazine and swaps them when the
+ * loaded one runs empty (or full) and the other can serve.  When both are
+ * exhausted, the CPU trades one whole magazine with the cache's depot of
+ * full and empty magazines under the depot's own lock (Bonwick and Adams,
+ * USENIX 2001): one short critical section per magazine, not per object.
+ * Only when the depot cannot serve are objects moved between a magazine
+ * and the slabs, half a magazine per hold of the cache's slab lock.
+ *
+ * A CPU's magazines are guarded by a local_lock.  That is interrupts-off on an
  * ordinary kernel (objects may be freed from interrupts) and a per-CPU
  * sleeping lock with migration disabled on PREEMPT_RT, where disabling
  * interrupts and then taking a spinlock_t is not allowed.
@@ -54,22 +62,199 @@ unsigned int skc_mag_auto_size(const struct splkmem_cache *c)
 	return SKC_MAG_MAX;
 }
 
-static void skc_mag_set(struct skc_cpu *pc, void **objs, unsigned int size)
+/*
+ * Pages' worth of objects in the full magazines of every depot: with
+ * skc_empty_pages, the shrinker's O(1) count.
+ */
+atomic_long_t skc_depot_pages = ATOMIC_LONG_INIT(0);
+
+/* Set the depot's magazine size; depot lock held or not yet shared. */
+static void skc_depot_set_size(struct splkmem_cache *c, unsigned int size)
 {
-	pc->objs = objs;
+	c->depot.size = size;
+	c->depot.mag_pages = max(1ul, ((unsigned long)size * c->stride) >>
+				      PAGE_SHIFT);
+}
+
+/* A magazine of @size objects, or NULL. */
+static struct skc_mag *skc_mag_new(unsigned int size, gfp_t gfp, int node)
+{
+	return kmalloc_node(sizeof(struct skc_mag) + size * sizeof(void *),
+			    gfp, node);
+}
+
+/* Make @loaded and @prev, of @size objects each and both empty, @pc's. */
+static void skc_mag_set(struct skc_cpu *pc, struct skc_mag *loaded,
+			struct skc_mag *prev, unsigned int size)
+{
+	pc->loaded = loaded;
+	pc->prev = prev;
+	pc->objs = loaded->objs;
+	pc->avail = 0;
+	pc->prev_avail = 0;
 	pc->size = size;
 	pc->refill = (size + 1) / 2;
 }
 
-/* Return every object of one CPU's magazine to the slabs. */
+/* Take the cache's slab lock for a magazine move, counting it. */
+static void skc_slab_lock(struct splkmem_cache *c)
+	__acquires(&c->lock)
+{
+	if (!spin_trylock(&c->lock)) {
+		spin_lock(&c->lock);
+		c->slab_contended++;
+	}
+	c->slab_locks++;
+}
+
+/* Take the depot lock, counting it and whether it was contended. */
+static void skc_depot_lock(struct skc_depot *d)
+	__acquires(&d->lock)
+{
+	if (!spin_trylock(&d->lock)) {
+		spin_lock(&d->lock);
+		d->contended++;
+	}
+	d->locks++;
+}
+
+/*
+ * Return every object of one CPU's two magazines to the slabs: from that
+ * CPU under its local lock, or for a CPU that runs nothing (offline, or
+ * the cache being destroyed).
+ */
 static void skc_mag_empty(struct splkmem_cache *c, struct skc_cpu *pc)
 {
 	unsigned long flags;
 
+	if (!pc->avail && !pc->prev_avail)
+		return;
 	spin_lock_irqsave(&c->lock, flags);
+	c->slab_locks++;
 	skc_slab_put(c, pc->objs, pc->avail);
+	skc_slab_put(c, pc->prev->objs, pc->prev_avail);
 	spin_unlock_irqrestore(&c->lock, flags);
 	pc->avail = 0;
+	pc->prev_avail = 0;
+}
+
+/* Swap @pc's loaded and previous magazines. */
+static void skc_mag_swap(struct skc_cpu *pc)
+{
+	struct skc_mag *m = pc->loaded;
+	unsigned int n = pc->avail;
+
+	pc->loaded = pc->prev;
+	pc->objs = pc->loaded->objs;
+	pc->avail = pc->prev_avail;
+	pc->prev = m;
+	pc->prev_avail = n;
+}
+
+/*
+ * Take magazines off the depot, all of them or (trim) only those it kept
+ * unused since the last trim, and give their objects back to the slabs and
+ * the magazines to the system.  @size, if not 0, is the depot's new
+ * magazine size (a resize).  Process context.
+ *
+ * Return: true if the depot still holds magazines.
+ */
+static bool skc_depot_release(struct splkmem_cache *c, bool all,
+			      unsigned int size)
+{
+	struct skc_depot *d = &c->depot;
+	struct skc_mag *full = NULL, *empty = NULL, *m;
+	unsigned int nf, ne, objs;
+	unsigned long flags;
+	bool left;
+
+	spin_lock_irqsave(&d->lock, flags);
+	d->locks++;
+	nf = all ? d->nr_full : min(d->full_min, d->nr_full);
+	ne = all ? d->nr_empty : min(d->empty_min, d->nr_empty);
+	objs = d->size;
+	atomic_long_sub(d->mag_pages * nf, &skc_depot_pages);
+	while (nf--) {
+		m = d->full;
+		d->full = m->next;
+		m->next = full;
+		full = m;
+		d->nr_full--;
+	}
+	while (ne--) {
+		m = d->empty;
+		d->empty = m->next;
+		m->next = empty;
+		empty = m;
+		d->nr_empty--;
+	}
+	d->full_min = d->nr_full;
+	d->empty_min = d->nr_empty;
+	if (size)
+		skc_depot_set_size(c, size);
+	left = d->nr_full || d->nr_empty;
+	spin_unlock_irqrestore(&d->lock, flags);
+
+	while (full) {
+		m = full;
+		full = m->next;
+		spin_lock_irqsave(&c->lock, flags);
+		skc_slab_put(c, m->objs, objs);
+		spin_unlock_irqrestore(&c->lock, flags);
+		kfree(m);
+		cond_resched();
+	}
+	while (empty) {
+		m = empty;
+		empty = m->next;
+		kfree(m);
+	}
+	return left;
+}
+
+/**
+ * skc_depot_trim - free the depot's magazines unused since the last trim
+ * @c: a KVMEM cache
+ *
+ * Called by the aging (skc_trim_workfn()): full magazines the depot held
+ * throughout the interval go back to the slabs, empty ones to the system.
+ *
+ * Context: process context.
+ * Return: true if the depot still holds magazines (trim again later).
+ */
+bool skc_depot_trim(struct splkmem_cache *c)
+{
+	return skc_depot_release(c, false, 0);
+}
+
+/**
+ * skc_depot_flush - return every magazine of the depot
+ * @c: a KVMEM cache
+ *
+ * For reaps and the shrinker: the full magazines' objects go back to the
+ * slabs (whose empty ones the caller may then free), every magazine to the
+ * system.
+ *
+ * Context: process context; takes the depot lock and c->lock.
+ */
+void skc_depot_flush(struct splkmem_cache *c)
+{
+	if (READ_ONCE(c->depot.nr_full) || READ_ONCE(c->depot.nr_empty))
+		skc_depot_release(c, true, 0);
+}
+
+/* Fill in the depot's part of the statistics. */
+void skc_depot_stats(struct splkmem_cache *c, struct splkmem_cache_stats *st)
+{
+	struct skc_depot *d = &c->depot;
+	unsigned long flags;
+
+	spin_lock_irqsave(&d->lock, flags);
+	st->depot_full = d->nr_full;
+	st->depot_empty = d->nr_empty;
+	st->depot_locks = d->locks;
+	st->depot_contended = d->contended;
+	spin_unlock_irqrestore(&d->lock, flags);
 }
 
 static void skc_drain_workfn(struct work_struct *work);
@@ -81,6 +266,8 @@ int skc_mag_create(struct splkmem_cache *c)
 	int cpu;
 
 	mutex_init(&c->drain_lock);
+	spin_lock_init(&c->depot.lock);
+	skc_depot_set_size(c, size);
 	INIT_WORK(&c->mag_reap_work, skc_mag_reap_workfn);
 	c->mag_drained = jiffies - SKC_MAG_DRAIN_GAP;
 	c->cpu = alloc_percpu(struct skc_cpu);
@@ -93,21 +280,22 @@ int skc_mag_create(struct splkmem_cache *c)
 	for_each_possible_cpu(cpu) {
 		struct skc_cpu *pc = per_cpu_ptr(c->cpu, cpu);
 		struct skc_drain_work *dw = per_cpu_ptr(c->drain, cpu);
-		void **objs;
+		struct skc_mag *a, *b;
 
 		INIT_WORK(&dw->work, skc_drain_workfn);
 		dw->cache = c;
 		dw->cpu = cpu;
 
-		objs = kmalloc_node(size * sizeof(void *), GFP_KERNEL,
-				    cpu_to_node(cpu));
-		if (!objs) {
+		a = skc_mag_new(size, GFP_KERNEL, cpu_to_node(cpu));
+		b = skc_mag_new(size, GFP_KERNEL, cpu_to_node(cpu));
+		if (!a || !b) {
+			kfree(a);
+			kfree(b);
 			skc_mag_destroy(c);
 			return -ENOMEM;
 		}
 		local_lock_init(&pc->lock);
-		pc->avail = 0;
-		skc_mag_set(pc, objs, size);
+		skc_mag_set(pc, a, b, size);
 	}
 	c->mag_size_req = 0;
 	c->mag_size = size;
@@ -138,12 +326,62 @@ void skc_mag_destroy(struct splkmem_cache *c)
 	for_each_possible_cpu(cpu) {
 		struct skc_cpu *pc = per_cpu_ptr(c->cpu, cpu);
 
-		if (pc->objs)
+		if (pc->loaded)
 			skc_mag_empty(c, pc);
-		kfree(pc->objs);
+		kfree(pc->loaded);
+		kfree(pc->prev);
 	}
 	free_percpu(c->cpu);
 	c->cpu = NULL;
+	skc_depot_release(c, true, 0);
+}
+
+/*
+ * This CPU's loaded magazine is empty: swap in the previous one if it
+ * holds objects, else trade the empty previous one for a full one from the
+ * depot, else refill the loaded one from the slabs.  Local lock held.
+ *
+ * Return: objects now in the loaded magazine.
+ */
+static unsigned int skc_mag_load(struct splkmem_cache *c, struct skc_cpu *pc)
+{
+	struct skc_depot *d = &c->depot;
+	struct skc_mag *full = NULL;
+
+	if (pc->prev_avail) {
+		skc_mag_swap(pc);
+		return pc->avail;
+	}
+
+	if (READ_ONCE(d->nr_full)) {
+		skc_depot_lock(d);
+		if (d->full && d->size == pc->size) {
+			full = d->full;
+			d->full = full->next;
+			WRITE_ONCE(d->nr_full, d->nr_full - 1);
+			if (d->nr_full < d->full_min)
+				d->full_min = d->nr_full;
+			atomic_long_sub(d->mag_pages, &skc_depot_pages);
+			pc->prev->next = d->empty;
+			d->empty = pc->prev;
+			WRITE_ONCE(d->nr_empty, d->nr_empty + 1);
+		}
+		spin_unlock(&d->lock);
+		if (full) {
+			pc->prev = pc->loaded;
+			pc->prev_avail = 0;
+			pc->loaded = full;
+			pc->objs = full->objs;
+			pc->avail = pc->size;
+			return pc->avail;
+		}
+	}
+
+	/* Refill half a magazine from the slabs in one lock hold. */
+	skc_slab_lock(c);
+	pc->avail = skc_slab_take(c, pc->objs, pc->refill);
+	spin_unlock(&c->lock);
+	return pc->avail;
 }
 
 /**
@@ -163,17 +401,7 @@ void *skc_mag_alloc(struct splkmem_cache *c, int kmflags)
 	for (;;) {
 		local_lock_irqsave(&c->cpu->lock, flags);
 		pc = this_cpu_ptr(c->cpu);
-		if (likely(pc->avail)) {
-			obj = pc->objs[--pc->avail];
-			local_unlock_irqrestore(&c->cpu->lock, flags);
-			break;
-		}
-
-		/* Refill half a magazine from the slabs in one lock hold. */
-		spin_lock(&c->lock);
-		pc->avail = skc_slab_take(c, pc->objs, pc->refill);
-		spin_unlock(&c->lock);
-		if (pc->avail) {
+		if (likely(pc->avail) || skc_mag_load(c, pc)) {
 			obj = pc->objs[--pc->avail];
 			local_unlock_irqrestore(&c->cpu->lock, flags);
 			break;
@@ -195,34 +423,89 @@ void *skc_mag_alloc(struct splkmem_cache *c, int kmflags)
 	return obj;
 }
 
+/*
+ * This CPU's loaded magazine is full: swap in the previous one if it has
+ * room, else give the full previous one to the depot for an empty one
+ * (the depot's, or a new one), else flush the oldest half of the loaded
+ * one to the slabs.  Local lock held.
+ *
+ * Return: true if the depot gained a full magazine, or empty slabs
+ * exceed the reserve: the caller kicks the trim.
+ */
+static bool skc_mag_unload(struct splkmem_cache *c, struct skc_cpu *pc)
+{
+	struct skc_depot *d = &c->depot;
+	struct skc_mag *empty = NULL, *spare = NULL;
+	bool kick;
+
+	if (pc->prev_avail < pc->size) {
+		skc_mag_swap(pc);
+		return false;
+	}
+
+	/* Both full.  A new magazine if the depot has no empty one. */
+	if (!READ_ONCE(d->nr_empty))
+		spare = skc_mag_new(pc->size, GFP_NOWAIT | __GFP_NOWARN,
+				    NUMA_NO_NODE);
+	skc_depot_lock(d);
+	if (d->size == pc->size) {
+		if (d->empty) {
+			empty = d->empty;
+			d->empty = empty->next;
+			WRITE_ONCE(d->nr_empty, d->nr_empty - 1);
+			if (d->nr_empty < d->empty_min)
+				d->empty_min = d->nr_empty;
+		} else {
+			empty = spare;
+			spare = NULL;
+		}
+		if (empty) {
+			pc->prev->next = d->full;
+			d->full = pc->prev;
+			WRITE_ONCE(d->nr_full, d->nr_full + 1);
+			atomic_long_add(d->mag_pages, &skc_depot_pages);
+		}
+	}
+	spin_unlock(&d->lock);
+	kfree(spare);
+	if (empty) {
+		pc->prev = pc->loaded;
+		pc->prev_avail = pc->avail;
+		pc->loaded = empty;
+		pc->objs = empty->objs;
+		pc->avail = 0;
+		return true;
+	}
+
+	/* No magazine to be had: flush the oldest half to the slabs. */
+	skc_slab_lock(c);
+	skc_slab_put(c, pc->objs, pc->refill);
+	kick = c->nr_empty > skc_empty_reserve(c);
+	spin_unlock(&c->lock);
+	pc->avail -= pc->refill;
+	memmove(pc->objs, pc->objs + pc->refill, pc->avail * sizeof(void *));
+	return kick;
+}
+
 /**
  * skc_mag_free - free an object of a KVMEM cache into this CPU's magazine
  * @c: the cache
  * @obj: the object, not an emergency one
- *
- * A full magazine first returns its oldest half to the slabs.
  */
 void skc_mag_free(struct splkmem_cache *c, void *obj)
 {
-	bool overflow = false;
+	bool kick = false;
 	struct skc_cpu *pc;
 	unsigned long flags;
 
 	local_lock_irqsave(&c->cpu->lock, flags);
 	pc = this_cpu_ptr(c->cpu);
-	if (unlikely(pc->avail >= pc->size)) {
-		spin_lock(&c->lock);
-		skc_slab_put(c, pc->objs, pc->refill);
-		overflow = c->nr_empty > skc_empty_reserve(c);
-		spin_unlock(&c->lock);
-		pc->avail -= pc->refill;
-		memmove(pc->objs, pc->objs + pc->refill,
-			pc->avail * sizeof(void *));
-	}
+	if (unlikely(pc->avail >= pc->size))
+		kick = skc_mag_unload(c, pc);
 	pc->objs[pc->avail++] = obj;
 	local_unlock_irqrestore(&c->cpu->lock, flags);
 
-	if (overflow)
+	if (kick)
 		skc_trim_kick(c);
 }
 
@@ -232,9 +515,13 @@ unsigned long skc_mag_objs(const struct splkmem_cache *c)
 	unsigned long n = 0;
 	int cpu;
 
-	for_each_possible_cpu(cpu)
-		n += READ_ONCE(per_cpu_ptr(c->cpu, cpu)->avail);
-	return n;
+	for_each_possible_cpu(cpu) {
+		const struct skc_cpu *pc = per_cpu_ptr(c->cpu, cpu);
+
+		n += READ_ONCE(pc->avail) + READ_ONCE(pc->prev_avail);
+	}
+	return n + (unsigned long)READ_ONCE(c->depot.nr_full) *
+		   READ_ONCE(c->depot.size);
 }
 
 /*
@@ -264,41 +551,54 @@ static struct workqueue_struct *skc_drain_wq;
 static struct workqueue_struct *skc_reap_wq;
 static int skc_cpuhp_state = -1;
 
+/*
+ * Give an emptied CPU @mags[0] and @mags[1], of @size objects; its old
+ * magazines take their place in @mags, to be freed.
+ */
+static void skc_mag_install(struct skc_cpu *pc, struct skc_mag **mags,
+			    unsigned int size)
+{
+	struct skc_mag *loaded = pc->loaded, *prev = pc->prev;
+
+	skc_mag_set(pc, mags[0], mags[1], size);
+	mags[0] = loaded;
+	mags[1] = prev;
+}
+
 static void skc_drain_workfn(struct work_struct *work)
 {
 	struct skc_drain_work *dw = container_of(work, struct skc_drain_work,
 						 work);
 	struct splkmem_cache *c = dw->cache;
+	struct skc_mag **mags;
 	struct skc_cpu *pc;
 	unsigned long flags;
-	void ***objs;
 	int cpu;
 
 	local_lock_irqsave(&c->cpu->lock, flags);
 	cpu = smp_processor_id();
 	pc = this_cpu_ptr(c->cpu);
 	skc_mag_empty(c, pc);
-	objs = READ_ONCE(c->drain_objs);
+	mags = READ_ONCE(c->drain_mags);
 	/* A resize holds cpus_read_lock(): its items run where queued. */
-	if (objs && !WARN_ON_ONCE(cpu != dw->cpu) && objs[cpu]) {
-		void **old = pc->objs;
-
-		skc_mag_set(pc, objs[cpu], c->drain_size);
-		objs[cpu] = old;
-	}
+	if (mags && !WARN_ON_ONCE(cpu != dw->cpu) && mags[2 * cpu])
+		skc_mag_install(pc, mags + 2 * cpu, c->drain_size);
 	local_unlock_irqrestore(&c->cpu->lock, flags);
 }
 
-/* Queue the drain of every online CPU whose magazine holds objects. */
+/* Queue the drain of every online CPU whose magazines hold objects. */
 static void skc_drain_queue(struct splkmem_cache *c, bool all)
 {
 	int cpu;
 
 	lockdep_assert_held(&c->drain_lock);
-	for_each_online_cpu(cpu)
-		if (all || READ_ONCE(per_cpu_ptr(c->cpu, cpu)->avail))
+	for_each_online_cpu(cpu) {
+		struct skc_cpu *pc = per_cpu_ptr(c->cpu, cpu);
+
+		if (all || READ_ONCE(pc->avail) || READ_ONCE(pc->prev_avail))
 			queue_work_on(cpu, skc_drain_wq,
 				      &per_cpu_ptr(c->drain, cpu)->work);
+	}
 }
 
 static void skc_drain_flush(struct splkmem_cache *c)
@@ -313,6 +613,9 @@ static void skc_drain_flush(struct splkmem_cache *c)
  * skc_mag_drain - return the magazines of every CPU of @c to the slabs
  * @c: a KVMEM cache
  *
+ * Then the depot's: its full magazines' objects go back to the slabs, and
+ * every magazine it holds to the system.
+ *
  * Context: process context; may sleep.  Safe from a shrinker: it takes
  * only @c's drain_lock, which is never held across an allocation or
  * cpus_read_lock().
@@ -322,6 +625,7 @@ void skc_mag_drain(struct splkmem_cache *c)
 	mutex_lock(&c->drain_lock);
 	skc_drain_queue(c, false);
 	skc_drain_flush(c);
+	skc_depot_release(c, true, 0);
 	mutex_unlock(&c->drain_lock);
 }
 
@@ -370,9 +674,12 @@ EXPORT_SYMBOL_GPL(splkmem_cache_inject_shrink);
 #endif
 
 /**
- * skc_mag_resize - give every CPU a magazine of a new size
+ * skc_mag_resize - give every CPU magazines of a new size
  * @c: a KVMEM cache
  * @size: 2..256, or 0 for the automatic size
+ *
+ * Every CPU's two magazines are replaced, and the depot is emptied: it
+ * takes only magazines of the new size from the moment the resize starts.
  *
  * Context: process context, not from reclaim (takes cpus_read_lock()).
  * Return: 0 or -ENOMEM.
@@ -381,29 +688,32 @@ int skc_mag_resize(struct splkmem_cache *c, unsigned int size)
 {
 	unsigned int eff = size ? size : skc_mag_auto_size(c);
 	unsigned long flags;
-	void ***objs;
-	int cpu, rc = 0;
+	struct skc_mag **mags;
+	int cpu, i, rc = 0;
 
-	objs = kcalloc(nr_cpu_ids, sizeof(*objs), GFP_KERNEL);
-	if (!objs)
+	mags = kcalloc(2 * nr_cpu_ids, sizeof(*mags), GFP_KERNEL);
+	if (!mags)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
-		objs[cpu] = kmalloc_node(eff * sizeof(void *), GFP_KERNEL,
-					 cpu_to_node(cpu));
-		if (!objs[cpu]) {
-			rc = -ENOMEM;
-			goto out;
+		for (i = 0; i < 2; i++) {
+			mags[2 * cpu + i] = skc_mag_new(eff, GFP_KERNEL,
+							cpu_to_node(cpu));
+			if (!mags[2 * cpu + i]) {
+				rc = -ENOMEM;
+				goto out;
+			}
 		}
 	}
 
 	cpus_read_lock();
 	mutex_lock(&c->drain_lock);
+	/* From here on the depot refuses magazines of the old size. */
+	skc_depot_release(c, true, eff);
 	c->drain_size = eff;
-	WRITE_ONCE(c->drain_objs, objs);
+	WRITE_ONCE(c->drain_mags, mags);
 	skc_drain_queue(c, true);
 	for_each_possible_cpu(cpu) {
 		struct skc_cpu *pc = per_cpu_ptr(c->cpu, cpu);
-		void **old;
 
 		if (cpu_online(cpu)) {
 			flush_work(&per_cpu_ptr(c->drain, cpu)->work);
@@ -411,11 +721,10 @@ int skc_mag_resize(struct splkmem_cache *c, unsigned int size)
 		}
 		/* Offline, and kept so by the hotplug lock: nothing runs there. */
 		skc_mag_empty(c, pc);
-		old = pc->objs;
-		skc_mag_set(pc, objs[cpu], eff);
-		objs[cpu] = old;
+		skc_mag_install(pc, mags + 2 * cpu, eff);
 	}
-	WRITE_ONCE(c->drain_objs, NULL);
+	WRITE_ONCE(c->drain_mags, NULL);
+	skc_depot_release(c, true, 0);
 
 	spin_lock_irqsave(&c->lock, flags);
 	c->mag_size_req = size;
@@ -425,15 +734,15 @@ int skc_mag_resize(struct splkmem_cache *c, unsigned int size)
 	mutex_unlock(&c->drain_lock);
 	cpus_read_unlock();
 out:
-	/* The old arrays after a resize, the unused new ones after a failure. */
-	for_each_possible_cpu(cpu)
-		kfree(objs[cpu]);
-	kfree(objs);
+	/* The old magazines after a resize, the unused new ones after a failure. */
+	for (i = 0; i < 2 * nr_cpu_ids; i++)
+		kfree(mags[i]);
+	kfree(mags);
 	return rc;
 }
 
 /*
- * A CPU is dead: return its magazine of every cache to the slabs.  Runs on
+ * A CPU is dead: return both its magazines of every cache to the slabs.  Runs on
  * another CPU once nothing can run on the dead one any more, with the
  * hotplug lock held, so no resize and no bring-up of that CPU can race.
  */
@@ -450,8 +759,7 @@ static int skc_cpu_dead(unsigned int cpu)
 		if (skc_is_slab(c))
 			continue;
 		pc = per_cpu_ptr(c->cpu, cpu);
-		if (pc->avail)
-			skc_mag_empty(c, pc);
+		skc_mag_empty(c, pc);
 	}
 	srcu_read_unlock(&skc_caches_srcu, idx);
 	return 0;

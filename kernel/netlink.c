@@ -67,6 +67,12 @@ static const struct skc_nl_stat skc_nl_stats64[] = {
 	SKC_NL_STAT(BYTES, bytes),
 	SKC_NL_STAT(GROW_FAIL, grow_fail),
 	SKC_NL_STAT(GROW_BACKOFF, grow_backoff),
+	SKC_NL_STAT(DEPOT_FULL, depot_full),
+	SKC_NL_STAT(DEPOT_EMPTY, depot_empty),
+	SKC_NL_STAT(DEPOT_LOCKS, depot_locks),
+	SKC_NL_STAT(DEPOT_CONTENDED, depot_contended),
+	SKC_NL_STAT(SLAB_LOCKS, slab_locks),
+	SKC_NL_STAT(SLAB_CONTENDED, slab_contended),
 };
 
 /* Room for one SPLKMEM_A_CACHE nest as skc_nl_put_cache() writes it. */

@@ -4,8 +4,9 @@
  * under memory pressure (the shrinker).
  *
  * A reap drains the magazines of every CPU, then frees every empty slab.
- * The shrinker frees empty slabs: reclaim may call it thousands of times a
- * second (openzfs/zfs#1598), so its count is one atomic read and its scan
+ * The shrinker frees empty slabs and the depots' magazines: reclaim may
+ * call it thousands of times a second (openzfs/zfs#1598), so its count is
+ * two atomic reads and its scan
  * stops as soon as it has freed what it was asked for.
  *
  * Both may run in reclaim (a consumer's shrinker may reap): nothing here
@@ -115,13 +116,15 @@ EXPORT_SYMBOL_GPL(splkmem_reap);
 static unsigned long skc_shrink_count(struct shrinker *s,
 				      struct shrink_control *sc)
 {
-	long pages = atomic_long_read(&skc_empty_pages);
+	long pages = atomic_long_read(&skc_empty_pages) +
+		     atomic_long_read(&skc_depot_pages);
 
 	return pages > 0 ? pages : SHRINK_EMPTY;
 }
 
 /*
- * Free empty slabs until nr_to_scan pages are freed.  If that is not
+ * Free empty slabs until nr_to_scan pages are freed, after returning the
+ * depots' magazines (their objects empty slabs).  If that is not
  * enough, objects idle in magazines are the next source: start (without
  * waiting, at most once a second per cache) a drain of the caches' busy
  * magazines, whose emptied slabs the next call can free.
@@ -140,6 +143,8 @@ static unsigned long skc_shrink_scan(struct shrinker *s,
 			break;
 		if (skc_is_slab(c))
 			continue;
+		/* Full depot magazines are idle objects: slabs to empty. */
+		skc_depot_flush(c);
 		if (READ_ONCE(c->nr_empty))
 			freed += skc_slab_reclaim(c, 0,
 						  sc->nr_to_scan - freed, 0) >>

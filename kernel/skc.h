@@ -76,17 +76,54 @@ struct skc_obj_hdr {
 };
 
 /*
- * One CPU's magazine.  It lives in per-CPU memory so statistics can read
- * @avail of every CPU; the object array is swapped when the magazine is
- * resized.  Everything here is protected by @lock, a local_lock: interrupts
+ * A magazine: an array of object pointers.  In the depot it is either
+ * full (as many objects as the depot's size) or empty, and @next links it
+ * on the depot's list.
+ */
+struct skc_mag {
+	struct skc_mag *next;
+	void *objs[];
+};
+
+/*
+ * One CPU's magazines: the loaded one, which allocations and frees use,
+ * and the previous one, swapped in when the loaded one runs empty or full.
+ * They live in per-CPU memory so statistics can read @avail and
+ * @prev_avail of every CPU; @objs is @loaded's array, cached for the fast
+ * path.  Everything here is protected by @lock, a local_lock: interrupts
  * off on ordinary kernels, a per-CPU sleeping lock on PREEMPT_RT.
  */
 struct skc_cpu {
 	local_lock_t lock;
-	unsigned int avail;
-	unsigned int size;
-	unsigned int refill;
-	void **objs;
+	unsigned int avail;		/* objects in @loaded */
+	unsigned int size;		/* capacity of both magazines */
+	unsigned int refill;		/* objects per refill from the slabs */
+	unsigned int prev_avail;	/* objects in @prev */
+	void **objs;			/* @loaded->objs */
+	struct skc_mag *loaded;
+	struct skc_mag *prev;
+};
+
+/*
+ * A cache's depot of whole magazines, full and empty, shared by its CPUs
+ * under @lock: a CPU whose two magazines are both exhausted trades one
+ * whole magazine here, one short critical section per magazine.
+ * @full_min and @empty_min are the fewest magazines on each list since the
+ * last trim: magazines nobody needed in that interval, which the trim
+ * frees.
+ */
+struct skc_depot {
+	spinlock_t lock;
+	struct skc_mag *full;
+	struct skc_mag *empty;
+	unsigned int nr_full;
+	unsigned int nr_empty;
+	unsigned int full_min;
+	unsigned int empty_min;
+	unsigned int size;		/* objects in each full magazine */
+	unsigned long mag_pages;	/* pages a full one's objects fill */
+	u64 locks;			/* acquisitions of @lock */
+	u64 contended;			/* of which found it held */
 };
 
 /* One CPU's work item that empties its magazine of one cache. */
@@ -131,9 +168,10 @@ struct splkmem_cache {
 	unsigned int mag_size_req;	/* as set: 0 = automatic */
 	unsigned int mag_size;
 	unsigned int mag_refill;
+	struct skc_depot depot;
 	struct skc_drain_work __percpu *drain;
 	struct mutex drain_lock;	/* one drain or resize at a time */
-	void ***drain_objs;		/* a resize's new arrays, by CPU */
+	struct skc_mag **drain_mags;	/* a resize's new magazines, 2 by CPU */
 	unsigned int drain_size;	/* and their size */
 	unsigned long mag_drained;	/* jiffies of the shrinker's last drain */
 	struct work_struct mag_reap_work;	/* the shrinker's drain */
@@ -165,6 +203,7 @@ struct splkmem_cache {
 	u64 slab_create, slab_destroy, slab_fail;
 	u64 grow, reap;
 	u64 grow_fail, grow_backoff;
+	u64 slab_locks, slab_contended;	/* @lock taken by magazine moves */
 };
 
 static inline bool skc_is_slab(const struct splkmem_cache *c)
@@ -176,6 +215,42 @@ static inline struct skc_obj_hdr *skc_hdr(const struct splkmem_cache *c,
 					  void *obj)
 {
 	return obj + c->hdr_off;
+}
+
+/*
+ * The magazine hits, inlined into splkmem_cache_alloc() and _free(): pop
+ * an object from this CPU's loaded magazine (NULL when it is empty), push
+ * one onto it (false when it is full).  The rest is skc_mag_alloc() and
+ * skc_mag_free().
+ */
+static __always_inline void *skc_mag_pop(struct splkmem_cache *c)
+{
+	struct skc_cpu *pc;
+	unsigned long flags;
+	void *obj = NULL;
+
+	local_lock_irqsave(&c->cpu->lock, flags);
+	pc = this_cpu_ptr(c->cpu);
+	if (likely(pc->avail))
+		obj = pc->objs[--pc->avail];
+	local_unlock_irqrestore(&c->cpu->lock, flags);
+	return obj;
+}
+
+static __always_inline bool skc_mag_push(struct splkmem_cache *c, void *obj)
+{
+	struct skc_cpu *pc;
+	unsigned long flags;
+	bool done = false;
+
+	local_lock_irqsave(&c->cpu->lock, flags);
+	pc = this_cpu_ptr(c->cpu);
+	if (likely(pc->avail < pc->size)) {
+		pc->objs[pc->avail++] = obj;
+		done = true;
+	}
+	local_unlock_irqrestore(&c->cpu->lock, flags);
+	return done;
 }
 
 gfp_t skc_gfp(int kmflags);
@@ -250,6 +325,10 @@ void skc_mag_free(struct splkmem_cache *c, void *obj);
 void skc_mag_drain(struct splkmem_cache *c);
 bool skc_mag_drain_async(struct splkmem_cache *c);
 unsigned long skc_mag_objs(const struct splkmem_cache *c);
+void skc_depot_stats(struct splkmem_cache *c, struct splkmem_cache_stats *st);
+bool skc_depot_trim(struct splkmem_cache *c);
+void skc_depot_flush(struct splkmem_cache *c);
+extern atomic_long_t skc_depot_pages;
 int skc_mag_init(void);
 void skc_mag_fini(void);
 int skc_mag_resize(struct splkmem_cache *c, unsigned int size);

@@ -34,6 +34,9 @@ static const struct cache_field cache_fields[] = {
 	F(SLAB_FAIL, slab_fail), F(GROW, grow), F(REAP, reap),
 	F(BYTES, bytes), F(GROW_FAIL, grow_fail),
 	F(GROW_BACKOFF, grow_backoff),
+	F(DEPOT_FULL, depot_full), F(DEPOT_EMPTY, depot_empty),
+	F(DEPOT_LOCKS, depot_locks), F(DEPOT_CONTENDED, depot_contended),
+	F(SLAB_LOCKS, slab_locks), F(SLAB_CONTENDED, slab_contended),
 };
 
 #undef F

@@ -67,6 +67,12 @@ struct splkmem_cache_info {
 	uint64_t bytes;
 	uint64_t grow_fail;
 	uint64_t grow_backoff;
+	uint64_t depot_full;		/* full magazines in the depot */
+	uint64_t depot_empty;		/* empty magazines in the depot */
+	uint64_t depot_locks;		/* depot lock acquisitions */
+	uint64_t depot_contended;	/* ...that found it held */
+	uint64_t slab_locks;		/* slab lock acquisitions by magazines */
+	uint64_t slab_contended;	/* ...that found it held */
 };
 
 struct splkmem_tunable {

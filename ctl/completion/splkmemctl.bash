@@ -21,7 +21,9 @@ _splkmemctl()
 		used_bytes slab_total slab_alloc slab_max obj_total obj_alloc obj_max
 		live_objs linux_objs mag_size mag_auto mag_refill mag_objs
 		obj_emergency obj_emergency_max obj_deadlock slab_create
-		slab_destroy slab_fail grow grow_fail grow_backoff reap"
+		slab_destroy slab_fail grow grow_fail grow_backoff reap
+		depot_full depot_empty depot_locks depot_contended slab_locks
+		slab_contended"
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}

@@ -5,7 +5,7 @@ The benchmark module prints one line per figure:
 
     spl_kmem_bench: R <section> key=value key=value ...
 
-Sections: env, fast, faststat, mem, reap, conc, done, error, and ctl (the
+Sections: env, fast, faststat, mem, reap, conc, locks, done, error, and ctl (the
 control-plane figures, part 4, which the guest's "control" stage prints
 with tests/bench/ctltime as "R ctl what=<list|psi> caches=<n> med=...
 min=... max=... q1=... q3=... p99=... reps=..." in milliseconds).  Everything in BENCHMARKS.md is computed
@@ -19,7 +19,7 @@ from collections import defaultdict
 
 LINE = re.compile(r"spl_kmem_bench: R (\w+) (.*)$")
 SIZES = [64, 512, 4096, 16384, 32768, 131072, 1048576]
-FAST_ALLOCS = ["spl", "spl-kvmem", "spl-slab", "slub", "slub-noinit",
+FAST_ALLOCS = ["spl", "spl-kvmem", "spl-kvmem-nodebug", "spl-slab", "slub", "slub-noinit",
                "kmalloc", "kvmalloc", "vmalloc"]
 CONC_ALLOCS = ["spl", "spl-kvmem", "spl-slab", "slub", "kmalloc", "kvmalloc",
                "vmalloc"]
@@ -315,6 +315,40 @@ def conc_tables(d, out):
         for par, solo in (("par-pair", "solo-pair"), ("par-batch", "solo-batch")):
             cells = [fratio(ratio(d.cmed(a, s, par), d.cmed(a, s, solo))) for a in allocs]
             out.append(f"| {hsize(s)} | {par[4:]} | " + " | ".join(cells) + " |")
+
+
+def lock_table(d, out):
+    """Shared-lock acquisitions of spl_kmem per 1,000 objects (its stats)."""
+    locks = {(r["alloc"], r["size"], r["test"]): r for r in d.c["locks"]}
+    locks = {k: r for k, r in locks.items() if r.get("objs")}
+    if not locks:
+        return
+    ncpu = d.env_c.get("cpus", "?")
+    tests = [t for t in ("solo-batch", "par-batch", "par-pair", "xcpu")
+             if any(k[2] == t for k in locks)]
+    out.append(f"**Shared locks, {ncpu} vCPUs**: acquisitions of spl_kmem's shared "
+               "locks (the cache's depot lock and slab lock, as its statistics "
+               "`depot_locks` + `slab_locks` count them) per 1,000 objects allocated "
+               "and freed, over every measured run of the test; in parentheses those "
+               "that found the lock held (`depot_contended` + `slab_contended`). "
+               "Counts, unlike wall time, do not depend on how the host schedules "
+               "the vCPUs. Virtual-memory-backed caches only (a Linux-slab-backed "
+               "cache takes SLUB's locks, which it does not count).")
+    out.append("")
+    out.append("| size | " + " | ".join(tests) + " |")
+    out.append("|---" * (len(tests) + 1) + "|")
+    for s in sorted({k[1] for k in locks}):
+        cells = []
+        for t in tests:
+            r = locks.get(("spl-kvmem", s, t))
+            if not r:
+                cells.append("–")
+                continue
+            per = r["locks"] * 1000 / r["objs"]
+            cont = r["contended"] * 1000 / r["objs"]
+            cells.append(f"{fmt(per)} ({fmt(cont)})")
+        out.append(f"| {hsize(s)} | " + " | ".join(cells) + " |")
+    out.append("")
 
 
 def mem_tables(d, out):
@@ -719,6 +753,10 @@ def write_md(d, path, png_name):
                "with an empty constructor, which makes SLUB skip the `init_on_alloc` "
                "zeroing; kmalloc, kvmalloc, vmalloc as called by a driver.")
     out.append("")
+    out.append("**spl-kvmem-nodebug** = the same cache with `SPLKMEM_KMC_NODEBUG`: its frees skip "
+               "the double-free and foreign-object checks (header and slab read without "
+               "faulting, one cmpxchg); the difference to spl-kvmem is what those checks cost.")
+    out.append("")
 
     out.append("## 1. Fast path, one CPU")
     out.append("")
@@ -744,6 +782,7 @@ def write_md(d, path, png_name):
     out.append("")
     conc_tables(d, out)
     out.append("")
+    lock_table(d, out)
     out.append("## 3. Memory")
     out.append("")
     mem_tables(d, out)

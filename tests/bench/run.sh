@@ -29,7 +29,12 @@
 #      (commit named in the report; default: git rev-parse of SRC),
 #      CTL_NCACHES (cache counts to dump, "1 100 10000"), CTL_REPS (timed
 #      dumps of each, 11), PSI_EVENTS (reaps to time, 30), CTL_STAGE_BOOTS
-#      (boots that run the control stage, "fast conc")
+#      (boots that run the control stage, "fast conc"), BENCH_BOOTS (boots
+#      to run, "fast conc": a partial run for a quick look; the report
+#      takes the other boot's figures from its last log in BUILD_DIR/bench,
+#      and needs a fast boot's log there), BENCH_ARGS (extra module
+#      arguments for both boots, later ones win: e.g. "sizes=64,512
+#      allocs=spl-kvmem,slub")
 # Output: BUILD_DIR/bench/{fast,conc}/console.log, OUT/BENCHMARKS.{md,png}
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR disable=SC2034
@@ -42,6 +47,7 @@ OUT=${OUT:-$(cd "$BENCH_DIR/../.." && pwd)}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
 BENCH_SMP=${BENCH_SMP:-4}
 BENCH_MEM=${BENCH_MEM:-2048}
+BENCH_BOOTS=${BENCH_BOOTS:-fast conc}
 KERNEL_ID=6.1
 OBJ_NAME=bench-6.1
 RESULTS=$BUILD_DIR/bench
@@ -346,8 +352,14 @@ main() {
 		conc_args="run=conc,mem reps=3 target_us=3000 sizes=64,131072"
 		CTL_REPS=3 PSI_EVENTS=5
 	fi
-	boot fast 1 "$fast_args" -icount shift=0,align=off,sleep=off -mem-prealloc
-	if ((BENCH_SMP >= 2)); then
+	if [[ -n ${BENCH_ARGS:-} ]]; then
+		fast_args+=" $BENCH_ARGS"
+		conc_args+=" $BENCH_ARGS"
+	fi
+	if [[ " $BENCH_BOOTS " == *" fast "* ]]; then
+		boot fast 1 "$fast_args" -icount shift=0,align=off,sleep=off -mem-prealloc
+	fi
+	if ((BENCH_SMP >= 2)) && [[ " $BENCH_BOOTS " == *" conc "* ]]; then
 		boot conc "$BENCH_SMP" "$conc_args"
 	fi
 	meta

@@ -48,6 +48,12 @@ static void fill(struct splkmem_cache_info *c, const char *name, int k)
 	c->slab_create = 40;
 	c->slab_destroy = 33;
 	c->slab_fail = 0;
+	c->depot_full = 3;
+	c->depot_empty = 4;
+	c->depot_locks = 500;
+	c->depot_contended = 6;
+	c->slab_locks = 700;
+	c->slab_contended = 8;
 	c->grow = 12;
 	c->reap = 4;
 	c->bytes = 7ull << 20;
@@ -134,6 +140,13 @@ static void cache_series(void **state)
 	has_line(out, "spl_kmem_cache_magazine_auto{cache=\"zio_buf_512\"} 1");
 	has_line(out, "spl_kmem_cache_magazine_auto{cache=\"dnode_t\"} 0");
 	has_line(out, "spl_kmem_cache_magazine_objects{cache=\"dnode_t\"} 100");
+	has_line(out, "spl_kmem_cache_depot_full_magazines{cache=\"dnode_t\"} 3");
+	has_line(out, "spl_kmem_cache_depot_empty_magazines{cache=\"dnode_t\"} 4");
+	has_line(out, "# TYPE spl_kmem_cache_depot_lock_acquisitions_total counter");
+	has_line(out, "spl_kmem_cache_depot_lock_acquisitions_total{cache=\"dnode_t\"} 500");
+	has_line(out, "spl_kmem_cache_depot_lock_contentions_total{cache=\"dnode_t\"} 6");
+	has_line(out, "spl_kmem_cache_slab_lock_acquisitions_total{cache=\"dnode_t\"} 700");
+	has_line(out, "spl_kmem_cache_slab_lock_contentions_total{cache=\"dnode_t\"} 8");
 	has_line(out, "spl_kmem_cache_slabs{cache=\"dnode_t\"} 7");
 	has_line(out, "spl_kmem_cache_slabs_in_use{cache=\"dnode_t\"} 5");
 	has_line(out, "spl_kmem_cache_slabs_in_use_max{cache=\"dnode_t\"} 9");
@@ -161,7 +174,7 @@ static void cache_series(void **state)
 
 /*
  * Every numeric field of the dump has a series or an info label: count
- * the series a cache costs, which the documentation states (21).
+ * the series a cache costs, which the documentation states (27).
  */
 static void every_statistic(void **state)
 {
@@ -177,12 +190,12 @@ static void every_statistic(void **state)
 		families++;
 	for (p = out; (p = strstr(p, "\nspl_kmem_cache_")); p++)
 		series++;
-	/* info + 20 statistics: every field of struct splkmem_cache_info
+	/* info + 26 statistics: every field of struct splkmem_cache_info
 	 * but name, backing, flags, obj_size, obj_align, slab_size and
 	 * slab_objs, which are labels of info. */
-	assert_int_equal(families, 1 + 20);
-	assert_int_equal(series, 21);
-	assert_int_equal(metrics_series_per_cache(), 21);
+	assert_int_equal(families, 1 + 26);
+	assert_int_equal(series, 27);
+	assert_int_equal(metrics_series_per_cache(), 27);
 	free(out);
 }
 

@@ -269,6 +269,14 @@ bool kt_check_counts(struct kt_ctx *t, const char *where,
 	return kt_check(t, st->obj_alloc >= st->mag_objs,
 			"%s: obj_alloc %llu < mag_objs %llu", where,
 			st->obj_alloc, st->mag_objs) &&
+	       kt_check(t, st->mag_objs >= st->depot_full * st->mag_size,
+			"%s: mag_objs %llu < %llu full depot magazines of %u",
+			where, st->mag_objs, st->depot_full, st->mag_size) &&
+	       kt_check(t, st->depot_contended <= st->depot_locks &&
+			st->slab_contended <= st->slab_locks,
+			"%s: contended more often than locked: depot %llu/%llu slab %llu/%llu",
+			where, st->depot_contended, st->depot_locks,
+			st->slab_contended, st->slab_locks) &&
 	       kt_check(t, st->slab_alloc <= st->slab_total,
 			"%s: slab_alloc %llu > slab_total %llu", where,
 			st->slab_alloc, st->slab_total) &&
@@ -349,11 +357,13 @@ bool kt_reap_to_empty(struct kt_ctx *t, struct splkmem_cache *cache,
 		return kt_check(t, after.slab_total == 0 &&
 				after.obj_total == 0 && after.obj_alloc == 0 &&
 				after.mag_objs == 0 && after.slab_alloc == 0 &&
-				after.bytes == 0,
-				"%s: after reap slab_total %llu obj_total %llu obj_alloc %llu mag_objs %llu slab_alloc %llu bytes %llu",
+				after.bytes == 0 && after.depot_full == 0 &&
+				after.depot_empty == 0,
+				"%s: after reap slab_total %llu obj_total %llu obj_alloc %llu mag_objs %llu slab_alloc %llu bytes %llu depot %llu full %llu empty",
 				where, after.slab_total, after.obj_total,
 				after.obj_alloc, after.mag_objs,
-				after.slab_alloc, after.bytes) &&
+				after.slab_alloc, after.bytes,
+				after.depot_full, after.depot_empty) &&
 		       kt_check(t, freed == st.bytes,
 				"%s: reap returned %zu, cache held %llu bytes",
 				where, freed, st.bytes) &&

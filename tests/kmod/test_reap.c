@@ -185,7 +185,10 @@ struct kt_rac {
 	void **objs;
 };
 
-/* Runs on @rac->cpu: everything it frees should stay in that magazine. */
+/*
+ * Runs on @rac->cpu: what it frees fills that CPU's two magazines and
+ * gives the depot full ones.
+ */
 static void kt_rac_worker(struct kt_worker *w)
 {
 	struct kt_rac *rac = w->arg;
@@ -220,10 +223,11 @@ void kt_reap_all_cpus(struct kt_ctx *t)
 	}
 	kt_stats(cache, &prev);
 	/*
-	 * Allocating n from an empty magazine leaves less than one refill
-	 * behind; freeing n more then still fits, so nothing overflows.
+	 * Three magazines' worth per CPU: freeing them fills the CPU's
+	 * loaded and previous magazines and trades at least one full one to
+	 * the depot, so the reap must return both kinds.
 	 */
-	rac.n = max_t(int, 1, (int)prev.mag_size - (int)prev.mag_refill);
+	rac.n = 3 * prev.mag_size;
 	rac.cache = cache;
 	rac.objs = kcalloc(rac.n, sizeof(*rac.objs), GFP_KERNEL);
 	if (!rac.objs) {
@@ -265,9 +269,9 @@ void kt_reap_all_cpus(struct kt_ctx *t)
 	kt_settled(t, cache, &st, "before reap");
 	if (!kt_check_counts(t, "before reap", &st) ||
 	    !kt_check(t, kt_live(&st) == 0 && st.mag_objs > 0 &&
-		      st.slab_total > 0,
-		      "before reap: live %llu mag_objs %llu slab_total %llu",
-		      kt_live(&st), st.mag_objs, st.slab_total))
+		      st.slab_total > 0 && st.depot_full > 0,
+		      "before reap: live %llu mag_objs %llu slab_total %llu depot_full %llu",
+		      kt_live(&st), st.mag_objs, st.slab_total, st.depot_full))
 		goto out;
 
 	/* One reap from this thread must drain every CPU's magazine. */
@@ -275,10 +279,12 @@ void kt_reap_all_cpus(struct kt_ctx *t)
 	prev = st;
 	kt_stats(cache, &st);
 	kt_check(t, st.slab_total == 0 && st.obj_total == 0 &&
-		 st.obj_alloc == 0 && st.mag_objs == 0,
-		 "one reap on CPU %u left slab_total %llu obj_total %llu obj_alloc %llu mag_objs %llu (had %llu parked on %u CPUs)",
+		 st.obj_alloc == 0 && st.mag_objs == 0 &&
+		 st.depot_full == 0 && st.depot_empty == 0,
+		 "one reap on CPU %u left slab_total %llu obj_total %llu obj_alloc %llu mag_objs %llu depot %llu full %llu empty (had %llu parked on %u CPUs, %llu full in the depot)",
 		 raw_smp_processor_id(), st.slab_total, st.obj_total,
-		 st.obj_alloc, st.mag_objs, prev.mag_objs, cpus);
+		 st.obj_alloc, st.mag_objs, st.depot_full, st.depot_empty,
+		 prev.mag_objs, cpus, prev.depot_full);
 	kt_check(t, freed == prev.bytes, "reap returned %zu, cache held %llu",
 		 freed, prev.bytes);
 	kt_detail(t, "%u CPUs x %u objs, parked per CPU:%s, %llu slabs reaped",

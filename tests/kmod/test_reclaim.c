@@ -72,7 +72,8 @@ static void kt_push(struct splkmem_cache *cache, struct kt_pressure *p)
 			continue;
 		p->min_free = min(p->min_free, kt_free_pages());
 		kt_stats(cache, &st);
-		if (!kt_empty_slabs(&st)) {
+		/* Idle memory: empty slabs, and full depot magazines. */
+		if (!kt_empty_slabs(&st) && !st.depot_full) {
 			p->shrunk = true;
 			break;
 		}
@@ -100,7 +101,7 @@ void kt_slab_reclaim(struct kt_ctx *t)
 	struct kt_pressure p = {};
 	struct splkmem_cache *cache;
 	unsigned int n, got, i;
-	u64 empty;
+	u64 empty, depot;
 	ktime_t start;
 	void **objs;
 	s64 wait_ms;
@@ -150,6 +151,7 @@ void kt_slab_reclaim(struct kt_ctx *t)
 		      kt_live(&st)))
 		goto out_destroy;
 	empty = kt_empty_slabs(&st);
+	depot = st.depot_full;
 
 	kt_push(cache, &p);
 	kt_release(&p);
@@ -182,9 +184,10 @@ void kt_slab_reclaim(struct kt_ctx *t)
 		 st.slab_total, peak.slab_total, st.mag_objs);
 	kt_check_counts(t, "after pressure", &st);
 
-	kt_detail(t, "%u objs, peak %llu slabs, %s%llu empty after free, %llu slabs after pressure of %lu MiB (min free %lu MiB, %s in %lld ms)",
+	kt_detail(t, "%u objs, peak %llu slabs, %s%llu empty and %llu full depot magazines after free, %llu slabs after pressure of %lu MiB (min free %lu MiB, %s in %lld ms)",
 		  got, peak.slab_total,
-		  empty ? "" : "NO EMPTY SLABS TO RECLAIM: ", empty,
+		  empty || depot ? "" : "NOTHING IDLE TO RECLAIM: ", empty,
+		  depot,
 		  st.slab_total,
 		  (p.blocks << (KT_RCL_ORDER + PAGE_SHIFT)) >> 20,
 		  p.min_free >> (20 - PAGE_SHIFT),

@@ -491,9 +491,16 @@ void kt_magazine_resize(struct kt_ctx *t)
 
 	kt_stats(cache, &st);
 	/* The last size is in force on every CPU, not only on some. */
-	kt_check(t, st.mag_objs <= (u64)last * num_possible_cpus(),
-		 "mag_objs %llu with magazines of %u on %u CPUs",
-		 st.mag_objs, last, num_possible_cpus());
+	/*
+	 * The last size is in force on every CPU's two magazines and in the
+	 * depot, whose full magazines are all of that size too.
+	 */
+	kt_check(t, st.mag_size == last &&
+		 st.mag_objs <= (u64)last * (2 * num_possible_cpus() +
+					     st.depot_full),
+		 "mag_objs %llu with magazines of %u (recorded %u) on %u CPUs and %llu full in the depot",
+		 st.mag_objs, last, st.mag_size, num_possible_cpus(),
+		 st.depot_full);
 	kt_reap_to_empty(t, cache, "after resizes");
 	kt_detail(t, "%u resizes under %u threads, %lld alloc/free ops",
 		  resizes, nthreads, (s64)atomic64_read(&mr->ops));

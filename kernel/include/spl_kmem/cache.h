@@ -72,9 +72,12 @@ typedef void (*splkmem_dtor_t)(void *obj, void *priv);
  * @obj_align: object alignment
  * @slab_size: bytes per slab (0 for Linux-slab-backed caches)
  * @slab_objs: objects per slab (0 for Linux-slab-backed caches)
- * @mag_size: per-CPU magazine capacity (0 for Linux-slab-backed caches)
- * @mag_refill: objects moved per magazine refill or flush
- * @mag_objs: objects held in the magazines of all CPUs
+ * @mag_size: magazine capacity (0 for Linux-slab-backed caches); each CPU
+ *            holds two magazines, a loaded and a previous one
+ * @mag_refill: objects moved per magazine refill from the slabs, or flush
+ *              to them when no magazine can be had from the depot
+ * @mag_objs: objects held in the magazines of all CPUs and in the depot's
+ *            full magazines
  * @slab_total: slabs held by the cache
  * @slab_alloc: slabs with at least one object allocated
  * @slab_max: high-water mark of @slab_alloc
@@ -97,6 +100,15 @@ typedef void (*splkmem_dtor_t)(void *obj, void *priv);
  *             keep failing)
  * @grow_backoff: sleeping allocations that found growth failing and no
  *                emergency object either, and slept before retrying
+ * @depot_full: full magazines in the cache's depot
+ * @depot_empty: empty magazines in the cache's depot
+ * @depot_locks: acquisitions of the depot's lock (a CPU trading a whole
+ *               magazine, a trim, a reap)
+ * @depot_contended: of those, the ones that found the lock held
+ * @slab_locks: acquisitions of the cache's slab lock by allocations and
+ *              frees (refills and flushes of magazines) and by drains
+ * @slab_contended: of those by allocations and frees, the ones that found
+ *                  the lock held
  *
  * Objects parked in per-CPU magazines count as allocated in @obj_alloc and
  * are also reported on their own in @mag_objs, so live objects are
@@ -131,6 +143,12 @@ struct splkmem_cache_stats {
 	u64 bytes;
 	u64 grow_fail;
 	u64 grow_backoff;
+	u64 depot_full;
+	u64 depot_empty;
+	u64 depot_locks;
+	u64 depot_contended;
+	u64 slab_locks;
+	u64 slab_contended;
 };
 
 /**

@@ -3,6 +3,8 @@
  * The allocators compared, behind one small interface:
  *
  *   spl-kvmem    spl_kmem cache forced onto virtual-memory slabs (KVMEM)
+ *   spl-kvmem-nodebug  the same with SPLKMEM_KMC_NODEBUG: no double-free
+ *                and foreign-object checks on free (their cost)
  *   spl-slab     spl_kmem cache forced onto a Linux kmem_cache (SLAB)
  *   slub         a kmem_cache of its own (kmem_cache_create_usercopy(),
  *                like spl_kmem's SLAB backing, so it is never merged with
@@ -39,6 +41,12 @@ static int kb_spl_setup(struct kb_inst *bi, unsigned int flags)
 static int kb_spl_kvmem_setup(struct kb_inst *bi)
 {
 	return kb_spl_setup(bi, SPLKMEM_KMC_KVMEM);
+}
+
+/* The same without the double-free and foreign-object checks of a free. */
+static int kb_spl_nodebug_setup(struct kb_inst *bi)
+{
+	return kb_spl_setup(bi, SPLKMEM_KMC_KVMEM | SPLKMEM_KMC_NODEBUG);
 }
 
 static int kb_spl_slab_setup(struct kb_inst *bi)
@@ -160,6 +168,8 @@ static void kb_null_free(struct kb_inst *bi, void *p)
 const struct kb_alloc kb_allocs[] = {
 	{ "spl-kvmem", kb_spl_kvmem_setup, kb_spl_alloc, kb_spl_free,
 	  kb_spl_teardown, .spl = true },
+	{ "spl-kvmem-nodebug", kb_spl_nodebug_setup, kb_spl_alloc,
+	  kb_spl_free, kb_spl_teardown, .spl = true },
 	{ "spl-slab", kb_spl_slab_setup, kb_spl_alloc, kb_spl_free,
 	  kb_spl_teardown, .spl = true, .slab_sysfs = true },
 	{ "slub", kb_slub_setup, kb_slub_alloc, kb_slub_free,

@@ -68,6 +68,7 @@ struct kb_run {
 	unsigned int nr;
 	struct kb_worker *w;
 	struct kb_ring *rings;
+	u64 objs;		/* objects the last run handled, all threads */
 	struct completion go;
 	atomic_t ready, done;
 	wait_queue_head_t wq;
@@ -294,6 +295,7 @@ static u64 kb_run_once(struct kb_run *run)
 		       rc);
 		return 0;
 	}
+	run->objs = run->test == KB_XCPU ? ops / 2 : ops;
 	/* ns per object handled by one thread: xcpu counts each object twice. */
 	if (run->test == KB_XCPU)
 		ops /= 2;
@@ -316,11 +318,30 @@ static unsigned int kb_test_threads(enum kb_conc_test test)
 	}
 }
 
+/* Shared-lock counts of an spl_kmem cache over the measured runs. */
+struct kb_locks {
+	u64 objs, locks, contended;
+};
+
 struct kb_conc_size {
 	struct kb_inst bi[16];
 	bool ok[16];
 	u64 v[16][KB_NR_TESTS][KB_MAX_REPS];
+	struct kb_locks locks[16][KB_NR_TESTS];
 };
+
+/*
+ * The cache's shared locks: the depot's and the slabs', as its statistics
+ * count them (magazine moves only: the per-object paths).
+ */
+static void kb_lock_counts(struct kb_inst *bi, u64 *locks, u64 *contended)
+{
+	struct splkmem_cache_stats st;
+
+	splkmem_cache_get_stats(bi->spl, &st);
+	*locks = st.depot_locks + st.slab_locks;
+	*contended = st.depot_contended + st.slab_contended;
+}
 
 static int kb_conc_size(size_t size, struct kb_conc_size *cs,
 			struct kb_run *run)
@@ -374,14 +395,25 @@ static int kb_conc_size(size_t size, struct kb_conc_size *cs,
 			for (ai = 0; ai < nalloc; ai++) {
 				if (!cs->ok[ai])
 					continue;
+				struct kb_locks *lk = &cs->locks[ai][test];
+				u64 l0 = 0, c0 = 0, l1, c1;
+
 				run->bi = &cs->bi[ai];
 				run->test = test;
 				run->nr = kb_test_threads(test);
 				if (!run->nr)
 					continue;
+				if (kb_allocs[ai].spl)
+					kb_lock_counts(run->bi, &l0, &c0);
 				cs->v[ai][test][r] = kb_run_once(run);
 				if (!cs->v[ai][test][r])
 					cs->ok[ai] = false;
+				if (kb_allocs[ai].spl && cs->ok[ai]) {
+					kb_lock_counts(run->bi, &l1, &c1);
+					lk->objs += run->objs;
+					lk->locks += l1 - l0;
+					lk->contended += c1 - c0;
+				}
 			}
 		}
 	}
@@ -401,6 +433,14 @@ static int kb_conc_size(size_t size, struct kb_conc_size *cs,
 				kb_test_threads(test),
 				test == KB_SOLO_BATCH || test == KB_PAR_BATCH ?
 				batch : 1, buf);
+			if (kb_allocs[ai].spl && cs->locks[ai][test].objs)
+				pr_info("R locks alloc=%s size=%zu test=%s threads=%u objs=%llu locks=%llu contended=%llu\n",
+					kb_allocs[ai].name, size,
+					kb_test_names[test],
+					kb_test_threads(test),
+					cs->locks[ai][test].objs,
+					cs->locks[ai][test].locks,
+					cs->locks[ai][test].contended);
 		}
 	}
 out:

@@ -160,6 +160,13 @@ enum splkmem_cache_attr {
 	SPLKMEM_CACHE_A_BYTES,		/* u64: memory held (slabs, emergency) */
 	SPLKMEM_CACHE_A_GROW_FAIL,	/* u64: growths that added no slab */
 	SPLKMEM_CACHE_A_GROW_BACKOFF,	/* u64: allocations that backed off */
+	SPLKMEM_CACHE_A_DEPOT_FULL,	/* u64: full magazines in the depot */
+	SPLKMEM_CACHE_A_DEPOT_EMPTY,	/* u64: empty magazines in the depot */
+	SPLKMEM_CACHE_A_DEPOT_LOCKS,	/* u64: depot lock acquisitions */
+	SPLKMEM_CACHE_A_DEPOT_CONTENDED, /* u64: ...that found it held */
+	SPLKMEM_CACHE_A_SLAB_LOCKS,	/* u64: slab lock acquisitions by
+					 * magazine refills, flushes, drains */
+	SPLKMEM_CACHE_A_SLAB_CONTENDED,	/* u64: ...that found it held */
 
 	__SPLKMEM_CACHE_A_MAX,
 	SPLKMEM_CACHE_A_MAX = __SPLKMEM_CACHE_A_MAX - 1
